@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -112,9 +113,19 @@ impl Running {
         shutdown: &CancellationToken,
         tasks: &TaskTracker,
     ) -> anyhow::Result<Self> {
+        let db = journal::open(&settings.database_url).await?;
+        Self::with_journal(settings, db, shutdown, tasks).await
+    }
+
+    /// Like [`Running::start`], with a journal pool opened (or lazily connecting) elsewhere.
+    pub async fn with_journal(
+        settings: Settings,
+        db: PgPool,
+        shutdown: &CancellationToken,
+        tasks: &TaskTracker,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let metrics = metrics::install()?;
-        let db = journal::open(&settings.database_url).await?;
         let cache = Cache::new(&settings.redis_url);
         if cache.ping().await {
             tracing::info!(url = %cache.shown_url(), "cache connected");

@@ -63,6 +63,11 @@ impl app::ports::Desk for Desk {
 }
 
 impl Desk {
+    /// The broker link's handle.
+    pub fn broker(&self) -> &BrokerHandle {
+        &self.broker
+    }
+
     /// Closes the journal and cache pools (at shutdown).
     pub async fn close(&self) {
         self.db.close().await;
