@@ -9,6 +9,7 @@
 //! | POST | `/reject` | `{"count": 2, "code": 201}` | rejects the next N orders with that code (default 201) |
 //! | POST | `/delay` | `{"ms": 300}` | delays every order acknowledgement by N ms (0 = off) |
 //! | POST | `/freeze` | `{"frozen": true}` | stops (or restarts) quote movement |
+//! | POST | `/end-of-day` | – | the close: DAY orders expire (OrderStatus Cancelled), GTC orders stay (`{"expired": n}`) |
 //! | POST | `/price` | `{"symbol": "AAPL", "price": "190.00"}` | moves the symbol's market: bid = price, ask = price + one tick; resting orders match at once |
 //! | GET  | `/quote/{symbol}` | – | the symbol's current quote |
 //!
@@ -75,6 +76,7 @@ pub fn router(state: ControlState) -> Router {
         .route("/reject", post(reject))
         .route("/delay", post(delay))
         .route("/freeze", post(freeze))
+        .route("/end-of-day", post(end_of_day))
         .route("/price", post(set_price))
         .route("/quote/{symbol}", get(quote))
         .with_state(state)
@@ -101,6 +103,12 @@ async fn drop_all(State(state): State<ControlState>) -> Json<serde_json::Value> 
     let dropped = state.exchange.drop_all();
     info!(dropped, "control: dropped all connections");
     Json(json!({ "dropped": dropped }))
+}
+
+async fn end_of_day(State(state): State<ControlState>) -> Json<serde_json::Value> {
+    let expired = state.exchange.end_of_day();
+    info!(expired, "control: end of day");
+    Json(json!({ "expired": expired }))
 }
 
 #[derive(Debug, Deserialize)]

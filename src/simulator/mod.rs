@@ -67,6 +67,9 @@ pub struct SimConfig {
     /// Active orders allowed per contract and side (IB: 20).
     #[arg(long, env = "SIM_MAX_ORDERS_PER_SIDE", default_value_t = 20)]
     pub max_orders_per_side: usize,
+    /// Messages per second a client may send before error 100 (IB: 50); 0 = unlimited.
+    #[arg(long, env = "SIM_MAX_MSG_RATE", default_value_t = 50)]
+    pub max_msg_rate: u32,
 }
 
 impl Default for SimConfig {
@@ -83,6 +86,7 @@ impl Default for SimConfig {
             min_commission: Decimal::ONE,
             tick_ms: 250,
             max_orders_per_side: 20,
+            max_msg_rate: session::MAX_MESSAGES_PER_SECOND,
         }
     }
 }
@@ -126,6 +130,7 @@ impl Simulator {
             min_commission: config.min_commission,
             partial_fill_qty: config.partial_fill_qty,
             max_orders_per_side: config.max_orders_per_side,
+            message_rate_limit: config.max_msg_rate,
         };
         let exchange = Arc::new(Exchange::new(settings, clock, restored));
         Ok(Self {

@@ -15,7 +15,7 @@ use super::codec::{self, Outgoing, Protocol, Request};
 use super::connection::{self, HandshakeError};
 use super::exchange::Exchange;
 
-/// IB's limit on messages per second from one client.
+/// IB's limit on messages per second from one client (the default of `--max-msg-rate`).
 pub const MAX_MESSAGES_PER_SECOND: u32 = 50;
 /// Consecutive seconds over the limit after which the client is disconnected.
 pub const SUSTAINED_SECONDS: u32 = 3;
@@ -25,8 +25,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_BATCH: usize = 256;
 
 /// Counts messages per one-second window (time injected so tests can drive it).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RateLimiter {
+    limit: u32,
     window: i64,
     count: u32,
     warned: bool,
@@ -46,9 +47,29 @@ pub enum Rate {
     Disconnect,
 }
 
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::new(MAX_MESSAGES_PER_SECOND)
+    }
+}
+
 impl RateLimiter {
+    /// A limiter allowing `limit` messages per second; 0 allows any rate.
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            window: 0,
+            count: 0,
+            warned: false,
+            over_seconds: 0,
+        }
+    }
+
     /// Records one message at `now_ms`.
     pub fn hit(&mut self, now_ms: i64) -> Rate {
+        if self.limit == 0 {
+            return Rate::Ok;
+        }
         let window = now_ms.div_euclid(1000);
         if window != self.window {
             let consecutive = window == self.window + 1 && self.warned;
@@ -58,7 +79,7 @@ impl RateLimiter {
             self.warned = false;
         }
         self.count += 1;
-        if self.count <= MAX_MESSAGES_PER_SECOND {
+        if self.count <= self.limit {
             return Rate::Ok;
         }
         if self.warned {
@@ -81,14 +102,19 @@ fn encode(protocol: Protocol, version: i32, message: &Outgoing) -> Option<Vec<u8
     }
 }
 
-fn decode(protocol: Protocol, frame: &[u8]) -> Result<Request, codec::protobuf::DecodeError> {
+fn decode(
+    protocol: Protocol,
+    version: i32,
+    frame: &[u8],
+) -> Result<Request, codec::protobuf::DecodeError> {
     match protocol {
         Protocol::Protobuf => codec::protobuf::decode(frame),
-        Protocol::Text => codec::text::decode(frame),
+        Protocol::Text => codec::text::decode(version, frame),
     }
 }
 
 /// Serves one TCP connection until the client leaves, misbehaves or `shutdown` fires.
+#[tracing::instrument(name = "sim_session", skip_all, fields(conn_id = conn_id))]
 pub async fn serve(
     stream: TcpStream,
     conn_id: u64,
@@ -137,7 +163,7 @@ pub async fn serve(
 
     let client_id =
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, connection::read_frame(&mut reader)).await {
-            Ok(Ok(Some(frame))) => match decode(protocol, &frame) {
+            Ok(Ok(Some(frame))) => match decode(protocol, version, &frame) {
                 Ok(Request::StartApi { client_id }) => client_id,
                 Ok(other) => {
                     warn!(?peer, request = ?other, "expected StartApi first; closing");
@@ -196,7 +222,7 @@ pub async fn serve(
         client_id,
         exchange: Arc::clone(&exchange),
         tx: tx.clone(),
-        limiter: RateLimiter::default(),
+        limiter: RateLimiter::new(exchange.message_rate_limit()),
     };
     loop {
         let frame = tokio::select! {
@@ -217,7 +243,10 @@ pub async fn serve(
                 let _ = tx.send(exchange.error(
                     -1,
                     100,
-                    &format!("Max rate of messages per second has been exceeded:max={MAX_MESSAGES_PER_SECOND} rec={count}"),
+                    &format!(
+                        "Max rate of messages per second has been exceeded:max={} rec={count}",
+                        exchange.message_rate_limit()
+                    ),
                 ));
             }
             Rate::Disconnect => {
@@ -235,7 +264,7 @@ pub async fn serve(
                 break;
             }
         }
-        match decode(protocol, &frame) {
+        match decode(protocol, version, &frame) {
             Ok(request) => session.handle(request).await,
             Err(e) => {
                 warn!(client_id, error = %e, "undecodable message");

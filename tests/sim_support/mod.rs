@@ -1,6 +1,8 @@
 //! Shared helpers of the simulator tests: a simulator on port 0, and a raw TWS client for
 //! what `ibapi` cannot send (unknown messages, floods, odd handshakes).
 
+// `allow`, not `expect`: sim_contract uses every helper (an `expect` would go unfulfilled
+// there), other test binaries only the simulator handle.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::net::SocketAddr;
@@ -177,6 +179,13 @@ impl RawClient {
         self.stream.write_all(&framed(&body)).await.expect("write");
     }
 
+    /// Like [`RawClient::send_protobuf`], but reports a closed socket instead of panicking.
+    pub async fn try_send_protobuf(&mut self, id: i32, payload: &[u8]) -> bool {
+        let mut body = (id + 200).to_be_bytes().to_vec();
+        body.extend_from_slice(payload);
+        self.stream.write_all(&framed(&body)).await.is_ok()
+    }
+
     /// The next message: (id without the protobuf offset, payload); `None` when closed.
     pub async fn next(&mut self) -> Option<(i32, Vec<u8>)> {
         let body = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut self.stream))
@@ -218,4 +227,93 @@ impl RawClient {
             }
         }
     }
+}
+
+/// One thing a placed order's subscription delivered.
+#[derive(Debug)]
+pub enum Ev {
+    /// OpenOrder.
+    Open(Box<ibapi::orders::OrderData>),
+    /// OrderStatus.
+    Status(ibapi::orders::OrderStatus),
+    /// ExecutionDetails.
+    Exec(Box<ibapi::orders::ExecutionData>),
+    /// CommissionReport.
+    Comm(ibapi::orders::CommissionReport),
+    /// A notice or error: (code, text).
+    Notice(i32, String),
+}
+
+impl Ev {
+    /// Short name for sequence assertions.
+    pub fn tag(&self) -> String {
+        match self {
+            Ev::Open(o) => format!("open:{:?}", o.order_state.status),
+            Ev::Status(s) => format!("status:{:?}", s.status),
+            Ev::Exec(_) => "exec".to_string(),
+            Ev::Comm(_) => "commission".to_string(),
+            Ev::Notice(code, _) => format!("notice:{code}"),
+        }
+    }
+}
+
+/// Maps a placed order's messages.
+pub fn place(item: ibapi::orders::PlaceOrder) -> Option<Ev> {
+    use ibapi::orders::PlaceOrder;
+    Some(match item {
+        PlaceOrder::OpenOrder(o) => Ev::Open(Box::new(o)),
+        PlaceOrder::OrderStatus(s) => Ev::Status(s),
+        PlaceOrder::ExecutionData(e) => Ev::Exec(Box::new(e)),
+        PlaceOrder::CommissionReport(c) => Ev::Comm(c),
+    })
+}
+
+/// Collects a subscription's items, mapped by `$map`, until `$stop` holds, the stream
+/// ends, or 5 s pass without a message. Notices and errors become [`Ev::Notice`].
+#[macro_export]
+macro_rules! events {
+    ($subscription:expr, $map:expr, $stop:expr) => {{
+        use ibapi::prelude::StreamExt;
+        let mut out: Vec<$crate::sim_support::Ev> = Vec::new();
+        loop {
+            let next =
+                tokio::time::timeout(std::time::Duration::from_secs(5), $subscription.next()).await;
+            match next {
+                Ok(Some(Ok(ibapi::subscriptions::SubscriptionItem::Data(item)))) => {
+                    if let Some(ev) = $map(item) {
+                        out.push(ev);
+                    }
+                }
+                Ok(Some(Ok(ibapi::subscriptions::SubscriptionItem::Notice(n)))) => {
+                    out.push($crate::sim_support::Ev::Notice(n.code, n.message))
+                }
+                Ok(Some(Err(ibapi::Error::Notice(n)))) => {
+                    out.push($crate::sim_support::Ev::Notice(n.code, n.message))
+                }
+                Ok(Some(Err(e))) => out.push($crate::sim_support::Ev::Notice(-1000, e.to_string())),
+                Ok(None) | Err(_) => break,
+            }
+            if $stop(&out[..]) {
+                break;
+            }
+        }
+        out
+    }};
+}
+
+/// Whether the events end a placed order's story (filled, cancelled or rejected).
+pub fn finished(events: &[Ev]) -> bool {
+    events.iter().any(|e| match e {
+        Ev::Comm(_) => events.iter().any(
+            |e| matches!(e, Ev::Status(s) if s.status == ibapi::orders::OrderStatusKind::Filled),
+        ),
+        Ev::Status(s) => s.status == ibapi::orders::OrderStatusKind::Cancelled,
+        Ev::Notice(code, _) => *code != 202 && *code < 2000,
+        _ => false,
+    })
+}
+
+/// A US stock contract as Binder builds it (no conId).
+pub fn stock(symbol: &str) -> ibapi::contracts::Contract {
+    ibapi::contracts::Contract::stock(symbol).build()
 }

@@ -70,14 +70,14 @@ pub struct OrderTicket {
     pub total_quantity: String,
     /// "MKT", "LMT", "STP", "STP LMT", "TRAIL".
     pub order_type: String,
-    /// Limit price; `None` when unset (absent or `f64::MAX`).
-    pub lmt_price: Option<f64>,
+    /// Limit price; `None` when unset (absent or `f64::MAX` on the wire).
+    pub lmt_price: Option<Decimal>,
     /// Stop price or trailing amount; `None` when unset.
-    pub aux_price: Option<f64>,
+    pub aux_price: Option<Decimal>,
     /// Trailing percent; `None` when unset.
-    pub trailing_percent: Option<f64>,
+    pub trailing_percent: Option<Decimal>,
     /// Initial trailing stop price; `None` when unset.
-    pub trail_stop_price: Option<f64>,
+    pub trail_stop_price: Option<Decimal>,
     /// "DAY", "GTC", "IOC", "FOK" (empty means DAY).
     pub tif: String,
     /// Account; empty means the default account.
@@ -220,6 +220,8 @@ pub struct HistoricalRequest {
     pub what_to_show: String,
     /// true keeps the request open for updates (not supported: answered once).
     pub keep_up_to_date: bool,
+    /// 1 = "yyyymmdd hh:mm:ss" dates, 2 = epoch seconds (text clients choose).
+    pub format_date: i32,
 }
 
 /// One historical or real-time bar.
@@ -377,6 +379,9 @@ pub enum Outgoing {
         req_id: i32,
         bars: Vec<Bar>,
         daily: bool,
+        format_date: i32,
+        start: String,
+        end: String,
     },
     /// End of historical bars.
     HistoricalDataEnd {

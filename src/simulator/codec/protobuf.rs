@@ -4,7 +4,7 @@
 
 use prost::Message;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
 use super::proto;
 use super::{ExecutionFilter, HistoricalRequest, OrderTicket, Outgoing, Request};
@@ -129,9 +129,13 @@ pub fn split(frame: &[u8]) -> Result<(i32, &[u8]), DecodeError> {
     Ok((i32::from_be_bytes(*head), payload))
 }
 
-fn unset(value: Option<f64>) -> Option<f64> {
-    // IB encodes "no value" as f64::MAX (and clients sometimes send 0 for unset prices).
-    value.filter(|v| *v != f64::MAX && v.is_finite())
+/// A wire double as a decimal price: `None` when unset (IB's `f64::MAX`) or not finite.
+/// Rounded to 8 places so binary noise (189.00499999…) does not reach tick checks.
+pub fn decimal(value: Option<f64>) -> Option<Decimal> {
+    value
+        .filter(|v| *v != f64::MAX && v.is_finite())
+        .and_then(Decimal::from_f64)
+        .map(|d| d.round_dp(8).normalize())
 }
 
 /// The identifying fields of a request's contract.
@@ -186,16 +190,17 @@ pub fn decode(frame: &[u8]) -> Result<Request, DecodeError> {
                     action: o.action.unwrap_or_default(),
                     total_quantity: o.total_quantity.unwrap_or_default(),
                     order_type: o.order_type.unwrap_or_default(),
-                    lmt_price: unset(o.lmt_price),
-                    aux_price: unset(o.aux_price),
-                    trailing_percent: unset(o.trailing_percent),
-                    trail_stop_price: unset(o.trail_stop_price),
+                    lmt_price: decimal(o.lmt_price),
+                    aux_price: decimal(o.aux_price),
+                    trailing_percent: decimal(o.trailing_percent),
+                    trail_stop_price: decimal(o.trail_stop_price),
                     tif: o.tif.unwrap_or_default(),
                     account: o.account.unwrap_or_default(),
                     oca_group: o.oca_group.unwrap_or_default(),
                     order_ref: o.order_ref.unwrap_or_default(),
                     parent_id: o.parent_id.unwrap_or_default(),
-                    transmit: o.transmit.unwrap_or(true),
+                    // proto3 semantics: ibapi leaves false out, so absent means false.
+                    transmit: o.transmit.unwrap_or(false),
                     outside_rth: o.outside_rth.unwrap_or_default(),
                 }),
             }
@@ -321,6 +326,7 @@ pub fn decode(frame: &[u8]) -> Result<Request, DecodeError> {
                 duration: r.duration.unwrap_or_default(),
                 what_to_show: r.what_to_show.unwrap_or_default(),
                 keep_up_to_date: r.keep_up_to_date.unwrap_or_default(),
+                format_date: r.format_date.unwrap_or(2),
             }))
         }
         m::CANCEL_HISTORICAL_DATA => Request::CancelHistoricalData {
@@ -786,6 +792,7 @@ pub fn encode(message: &Outgoing) -> Vec<u8> {
             req_id,
             bars,
             daily,
+            ..
         } => frame(
             m::HISTORICAL_DATA,
             &proto::HistoricalData {

@@ -56,6 +56,8 @@ pub struct ExchangeSettings {
     pub partial_fill_qty: Decimal,
     /// Active orders allowed per contract and side.
     pub max_orders_per_side: usize,
+    /// Messages per second a client may send (0 = unlimited).
+    pub message_rate_limit: u32,
 }
 
 /// Faults the control API injects.
@@ -203,6 +205,11 @@ impl Exchange {
     /// The paper account id.
     pub fn account_id(&self) -> &str {
         &self.settings.account
+    }
+
+    /// Messages per second a client may send before error 100 (0 = unlimited).
+    pub fn message_rate_limit(&self) -> u32 {
+        self.settings.message_rate_limit
     }
 
     /// The instrument universe.
@@ -467,14 +474,13 @@ impl Exchange {
             self.modify(&mut state, now, pos, ticket);
             return;
         }
-        if order_id < state.book.next_order_id
-            && (state
-                .book
-                .completed
-                .iter()
-                .any(|o| o.client_id == client_id && o.order_id == order_id)
-                || order_id <= 0)
-        {
+        // Reusing the id of a finished order is IB's 103; ids must also be positive.
+        let reused = state
+            .book
+            .completed
+            .iter()
+            .any(|o| o.client_id == client_id && o.order_id == order_id);
+        if order_id <= 0 || reused {
             let message = self.error(order_id, 103, &format!("Duplicate order id {order_id}"));
             send(&mut state, client_id, message);
             return;
@@ -696,6 +702,20 @@ impl Exchange {
         }
     }
 
+    /// The close: DAY orders expire (status Cancelled, as TWS reports them); GTC orders stay.
+    /// Returns how many expired.
+    pub fn end_of_day(&self) -> usize {
+        let mut state = self.lock();
+        let now = self.now();
+        let mut expired = 0;
+        while let Some(pos) = state.book.orders.iter().position(|o| o.tif == Tif::Day) {
+            self.cancel_at(&mut state, now, pos, false);
+            expired += 1;
+        }
+        state.dirty |= expired > 0;
+        expired
+    }
+
     /// Open orders of one client (`Some`) or all clients (`None`), then OpenOrderEnd.
     pub fn open_orders(&self, client_id: Option<i32>) -> Replies {
         let state = self.lock();
@@ -776,23 +796,7 @@ impl Exchange {
             );
         }
         let values = state.book.account.values(&marks(&state));
-        let wanted: Vec<&str> = tags.split(',').map(str::trim).collect();
-        let all = wanted.iter().any(|t| t.eq_ignore_ascii_case("All"));
-        let mut replies: Replies = values
-            .iter()
-            .filter(|(tag, _)| all || wanted.contains(tag))
-            .map(|(tag, value)| Outgoing::AccountSummary {
-                req_id,
-                account: self.settings.account.clone(),
-                tag: (*tag).to_string(),
-                value: value.clone(),
-                currency: if *tag == "AccountType" {
-                    String::new()
-                } else {
-                    "USD".to_string()
-                },
-            })
-            .collect();
+        let mut replies = self.summary_rows(req_id, tags, &values);
         replies.push(Outgoing::AccountSummaryEnd { req_id });
         replies
     }
@@ -822,11 +826,7 @@ impl Exchange {
             .map(|(key, value)| Outgoing::AccountValue {
                 key: key.to_string(),
                 value,
-                currency: if key == "AccountType" {
-                    String::new()
-                } else {
-                    "USD".to_string()
-                },
+                currency: currency_of(key),
                 account: account.clone(),
             })
             .collect();
@@ -874,7 +874,7 @@ impl Exchange {
                 account: account.clone(),
                 key: key.to_string(),
                 value,
-                currency: "USD".to_string(),
+                currency: currency_of(key),
             })
             .collect();
         replies.push(Outgoing::AccountUpdateMultiEnd { req_id });
@@ -1096,10 +1096,11 @@ impl Exchange {
             count,
         );
         let start = bars.first().map_or(last_start, |b| b.time);
+        // The zone-less UTC rendering, which every client parses without a zone table.
         let fmt = |ts: i64| {
             DateTime::from_timestamp(ts, 0)
                 .unwrap_or(now)
-                .format("%Y%m%d %H:%M:%S UTC")
+                .format("%Y%m%d-%H:%M:%S")
                 .to_string()
         };
         vec![
@@ -1107,6 +1108,9 @@ impl Exchange {
                 req_id,
                 bars,
                 daily: bar_seconds >= 86_400,
+                format_date: request.format_date,
+                start: fmt(start),
+                end: fmt(end_ts),
             },
             Outgoing::HistoricalDataEnd {
                 req_id,
@@ -1298,6 +1302,23 @@ impl Exchange {
             .round_dp(4)
     }
 
+    /// Account summary rows of `values` for the requested `tags` ("All" = every tag).
+    fn summary_rows(&self, req_id: i32, tags: &str, values: &[(&'static str, String)]) -> Replies {
+        let wanted: Vec<&str> = tags.split(',').map(str::trim).collect();
+        let all = wanted.iter().any(|t| t.eq_ignore_ascii_case("All"));
+        values
+            .iter()
+            .filter(|(tag, _)| all || wanted.contains(tag))
+            .map(|(tag, value)| Outgoing::AccountSummary {
+                req_id,
+                account: self.settings.account.clone(),
+                tag: (*tag).to_string(),
+                value: value.clone(),
+                currency: currency_of(tag),
+            })
+            .collect()
+    }
+
     /// Streams position and portfolio changes to subscribers after a fill.
     fn publish_account(&self, state: &mut State, index: usize) {
         let marks = marks(state);
@@ -1332,22 +1353,8 @@ impl Exchange {
             }
             for (&req_id, sub) in &client.subscriptions {
                 if let Subscription::AccountSummary { tags } = sub {
-                    let all = tags
-                        .split(',')
-                        .any(|t| t.trim().eq_ignore_ascii_case("All"));
-                    for (tag, value) in &summary_values {
-                        if all || tags.split(',').any(|t| t.trim() == *tag) {
-                            deliveries.push((
-                                client_id,
-                                Outgoing::AccountSummary {
-                                    req_id,
-                                    account: account.clone(),
-                                    tag: (*tag).to_string(),
-                                    value: value.clone(),
-                                    currency: "USD".to_string(),
-                                },
-                            ));
-                        }
+                    for row in self.summary_rows(req_id, tags, &summary_values) {
+                        deliveries.push((client_id, row));
                     }
                 }
             }
@@ -1355,6 +1362,15 @@ impl Exchange {
         for (client_id, message) in deliveries {
             send(state, client_id, message);
         }
+    }
+}
+
+/// Account values are USD amounts, except the account type, which has no currency.
+fn currency_of(tag: &str) -> String {
+    if tag == "AccountType" {
+        String::new()
+    } else {
+        "USD".to_string()
     }
 }
 

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::simulator::codec::{ExecutionFilter, OrderTicket};
@@ -223,15 +222,6 @@ fn placeholder_instrument() -> Instrument {
     crate::simulator::universe::Universe::default().all()[0].clone()
 }
 
-fn price(value: Option<f64>, what: &str) -> Result<Option<Decimal>, Reject> {
-    match value {
-        None => Ok(None),
-        Some(v) => Decimal::from_f64(v)
-            .map(|d| Some(d.round_dp(8).normalize()))
-            .ok_or_else(|| Reject::Invalid(format!("{what} {v} is not a valid price"))),
-    }
-}
-
 impl SimOrder {
     /// Parses a ticket into an order, or says why not.
     pub fn from_ticket(
@@ -335,10 +325,10 @@ impl SimOrder {
                 ticket.tif
             ))
         })?;
-        let lmt = price(ticket.lmt_price, "limit price")?;
-        let aux = price(ticket.aux_price, "aux price")?;
-        let pct = price(ticket.trailing_percent, "trailing percent")?;
-        let trail_stop = price(ticket.trail_stop_price, "trail stop price")?;
+        let lmt = ticket.lmt_price;
+        let aux = ticket.aux_price;
+        let pct = ticket.trailing_percent;
+        let trail_stop = ticket.trail_stop_price;
         let needs = |value: Option<Decimal>, what: &str| {
             value
                 .filter(|v| *v > Decimal::ZERO)
