@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const binary = process.env.BINDER_BIN ?? '../target/release/binder';
+// The first admin, created on first start of the e2e database; the tests sign in with it.
+export const adminPassword = process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password';
 
 export default defineConfig({
   testDir: './tests',
@@ -44,6 +46,7 @@ export default defineConfig({
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       BINDER_LOG: 'warn',
+      BINDER_ADMIN_PASSWORD: adminPassword,
     },
   },
 });

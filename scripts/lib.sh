@@ -114,5 +114,18 @@ ensure_redis() {
 # Builds the release server and the optimised WASM bundle into target/release and target/site.
 build_release() {
   say "building Binder (release: server + optimised WASM bundle)"
-  (cd "$ROOT" && cargo leptos build --release)
+  (cd "$ROOT" && cargo leptos build --release) && copy_docs_assets
+}
+
+# Swagger UI for /docs, from the npm package swagger-ui-dist (end2end's devDependencies) into
+# the site root, where the binary serves static files: nothing is downloaded at run time and
+# nothing is vendored into git.
+copy_docs_assets() {
+  local from="$ROOT/end2end/node_modules/swagger-ui-dist" to="$ROOT/target/site/docs"
+  if [ ! -f "$from/swagger-ui-bundle.js" ]; then
+    say "swagger-ui-dist is not installed (run: cd end2end && npm ci); /docs will say so"
+    return 0
+  fi
+  mkdir -p "$to"
+  cp "$from/swagger-ui-bundle.js" "$from/swagger-ui.css" "$from/favicon-32x32.png" "$from/LICENSE" "$to/"
 }

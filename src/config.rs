@@ -116,10 +116,122 @@ pub struct Settings {
     )]
     pub trading_mode: TradingMode,
 
+    /// The second switch for live trading: with TRADING_MODE=live, Binder refuses to start
+    /// unless this is also set to `I_UNDERSTAND_THIS_TRADES_REAL_MONEY`.
+    #[arg(
+        long,
+        env = "BINDER_LIVE_TRADING",
+        hide_env_values = true,
+        global = true
+    )]
+    pub live_trading_confirmation: Option<String>,
+
+    /// Outbound messages per second to the gateway (IB allows 50; a margin avoids error 100).
+    #[arg(long, env = "IB_MESSAGES_PER_SECOND", default_value_t = 45, value_parser = clap::value_parser!(u32).range(1..=50), global = true)]
+    pub ib_messages_per_second: u32,
+
+    /// Requests that may wait for the outbound pacer before new ones get 429 PACING_LIMIT.
+    #[arg(long, env = "IB_PACING_QUEUE", default_value_t = 100, global = true)]
+    pub ib_pacing_queue: usize,
+
+    /// Market data lines Binder may hold open at once (IB's default allowance is 100).
+    #[arg(
+        long,
+        env = "IB_MARKET_DATA_LINES",
+        default_value_t = 100,
+        global = true
+    )]
+    pub ib_market_data_lines: usize,
+
+    /// Daily window around the gateway's automatic restart in which new orders are refused,
+    /// `HH:MM[:SS]-HH:MM[:SS]` in IB_GATEWAY_TIMEZONE.
+    #[arg(
+        long,
+        env = "IB_MAINTENANCE_WINDOW",
+        default_value = "23:44:30-23:50",
+        global = true
+    )]
+    pub ib_maintenance_window: String,
+
+    /// The gateway's time zone (IANA name), for the maintenance window.
+    #[arg(
+        long,
+        env = "IB_GATEWAY_TIMEZONE",
+        default_value = "America/New_York",
+        global = true
+    )]
+    pub ib_gateway_timezone: String,
+
+    /// How long POST /orders waits for the broker's acknowledgement before answering 202.
+    #[arg(
+        long,
+        env = "BINDER_ORDER_ACK_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub order_ack_timeout_ms: u64,
+
     /// Secret that signs session tokens (HS256), at least 32 bytes. Required in production;
     /// generated at start-up in development.
     #[arg(long, env = "BINDER_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
+
+    /// Password for the first admin: on a start with no users, creates `admin` with it.
+    /// Unset or empty: no account is created and the log says how to create one.
+    #[arg(
+        long,
+        env = "BINDER_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_password: Option<SecretString>,
+
+    /// The address people use to reach Binder, e.g. `https://binder.example.com`. An `https`
+    /// URL turns on Secure `__Host-` cookies and HSTS, and fixes the origin that
+    /// state-changing browser requests must come from.
+    #[arg(long, env = "BINDER_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Consecutive failed logins that lock an account until an admin unlocks it (1-100).
+    /// From the 5th failure on, each further attempt must also wait a doubling delay.
+    #[arg(
+        long,
+        env = "BINDER_LOGIN_LOCK_AFTER",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=100),
+        global = true
+    )]
+    pub login_lock_after: u32,
+
+    /// Lifetime of access tokens (JWT), in seconds (30-900).
+    #[arg(
+        long,
+        env = "BINDER_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(30..=900),
+        global = true
+    )]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens (and of a UI session without activity), in seconds.
+    #[arg(
+        long,
+        env = "BINDER_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 12 * 3600,
+        value_parser = clap::value_parser!(u64).range(60..=30 * 24 * 3600),
+        global = true
+    )]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Whether `/metrics` needs a token or session (any role). Open by default for Prometheus.
+    #[arg(
+        long,
+        env = "BINDER_METRICS_REQUIRE_AUTH",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub metrics_require_auth: bool,
 
     /// `development` or `production` (production hides error details and refuses weak settings).
     #[arg(
@@ -206,6 +318,19 @@ impl Settings {
         }
     }
 
+    /// The gateway's daily restart window.
+    pub fn maintenance_window(&self) -> Result<crate::broker::window::MaintenanceWindow, String> {
+        crate::broker::window::MaintenanceWindow::parse(
+            &self.ib_maintenance_window,
+            &self.ib_gateway_timezone,
+        )
+    }
+
+    /// How long POST /orders waits for the broker's acknowledgement.
+    pub fn order_ack_timeout(&self) -> Duration {
+        Duration::from_millis(self.order_ack_timeout_ms)
+    }
+
     /// Request time limit.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
@@ -221,25 +346,69 @@ impl Settings {
         self.environment == Environment::Production
     }
 
+    /// Whether Binder is reached over HTTPS (cookies get `Secure` and the `__Host-` prefix).
+    pub fn behind_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// The first admin's password, if one was given (an empty value counts as unset).
+    pub fn first_admin_password(&self) -> Option<&SecretString> {
+        self.admin_password
+            .as_ref()
+            .filter(|p| !p.expose_secret().is_empty())
+    }
+
     /// Checks settings that clap cannot: secrets' strength in production.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let secret_len = self.jwt_secret.as_ref().map(|s| s.expose_secret().len());
         if self.is_production() && secret_len.is_none_or(|len| len < 32) {
             return Err(SettingsError::WeakJwtSecret);
         }
+        if self.trading_mode == TradingMode::Live
+            && self.live_trading_confirmation.as_deref() != Some(LIVE_TRADING_CONFIRMATION)
+        {
+            return Err(SettingsError::LiveTradingNotConfirmed);
+        }
+        self.maintenance_window()
+            .map_err(SettingsError::MaintenanceWindow)?;
+        if let Some(url) = &self.public_url {
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                return Err(SettingsError::InvalidPublicUrl);
+            }
+        }
         Ok(())
     }
 }
 
+/// The value BINDER_LIVE_TRADING must have for TRADING_MODE=live.
+pub const LIVE_TRADING_CONFIRMATION: &str = "I_UNDERSTAND_THIS_TRADES_REAL_MONEY";
+
 /// A setting that parses but cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingsError {
+    /// Live trading needs its second switch.
+    #[error(
+        "TRADING_MODE=live trades real money: also set BINDER_LIVE_TRADING=I_UNDERSTAND_THIS_TRADES_REAL_MONEY \
+         to confirm, or use TRADING_MODE=paper"
+    )]
+    LiveTradingNotConfirmed,
+    /// The maintenance window does not parse.
+    #[error("IB_MAINTENANCE_WINDOW / IB_GATEWAY_TIMEZONE: {0}")]
+    MaintenanceWindow(String),
     /// Production needs a strong signing secret.
     #[error(
         "BINDER_JWT_SECRET must be set to at least 32 bytes when ENVIRONMENT=production \
          (generate one with: openssl rand -base64 48)"
     )]
     WeakJwtSecret,
+    /// The public URL must be an absolute http(s) URL.
+    #[error(
+        "BINDER_PUBLIC_URL must start with https:// or http://, e.g. https://binder.example.com"
+    )]
+    InvalidPublicUrl,
 }
 
 impl fmt::Debug for Settings {
@@ -254,9 +423,28 @@ impl fmt::Debug for Settings {
             .field("ib_client_id", &self.ib_client_id)
             .field("trading_mode", &self.trading_mode)
             .field(
+                "live_trading_confirmed",
+                &self.live_trading_confirmation.is_some(),
+            )
+            .field("ib_messages_per_second", &self.ib_messages_per_second)
+            .field("ib_pacing_queue", &self.ib_pacing_queue)
+            .field("ib_market_data_lines", &self.ib_market_data_lines)
+            .field("ib_maintenance_window", &self.ib_maintenance_window)
+            .field("ib_gateway_timezone", &self.ib_gateway_timezone)
+            .field("order_ack_timeout_ms", &self.order_ack_timeout_ms)
+            .field(
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("public_url", &self.public_url)
+            .field("login_lock_after", &self.login_lock_after)
+            .field("access_token_ttl_secs", &self.access_token_ttl_secs)
+            .field("refresh_token_ttl_secs", &self.refresh_token_ttl_secs)
+            .field("metrics_require_auth", &self.metrics_require_auth)
             .field("environment", &self.environment)
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
@@ -345,6 +533,58 @@ mod tests {
     }
 
     #[test]
+    fn live_trading_needs_the_second_switch() {
+        let s = parse(&["--trading-mode", "live"]);
+        assert_eq!(s.validate(), Err(SettingsError::LiveTradingNotConfirmed));
+        let s = parse(&[
+            "--trading-mode",
+            "live",
+            "--live-trading-confirmation",
+            "yes",
+        ]);
+        assert_eq!(s.validate(), Err(SettingsError::LiveTradingNotConfirmed));
+        let s = parse(&[
+            "--trading-mode",
+            "live",
+            "--live-trading-confirmation",
+            LIVE_TRADING_CONFIRMATION,
+        ]);
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_bad_maintenance_window_is_refused_and_pacing_is_capped_at_fifty() {
+        let s = parse(&["--ib-maintenance-window", "soon"]);
+        assert!(matches!(
+            s.validate(),
+            Err(SettingsError::MaintenanceWindow(_))
+        ));
+        assert!(Cli::try_parse_from(["binder", "--ib-messages-per-second", "51"]).is_err());
+    }
+
+    #[test]
+    fn auth_settings_are_checked() {
+        let s = parse(&["--public-url", "ftp://binder"]);
+        assert_eq!(s.validate(), Err(SettingsError::InvalidPublicUrl));
+        let s = parse(&["--public-url", "https://binder.example.com"]);
+        assert!(s.behind_https());
+        assert_eq!(s.validate(), Ok(()));
+        assert!(!parse(&["--public-url", "http://127.0.0.1:3000"]).behind_https());
+        assert!(
+            parse(&["--admin-password", ""])
+                .first_admin_password()
+                .is_none()
+        );
+        assert!(
+            parse(&["--admin-password", "pw-123456"])
+                .first_admin_password()
+                .is_some()
+        );
+        assert!(Cli::try_parse_from(["binder", "--login-lock-after", "101"]).is_err());
+        assert!(Cli::try_parse_from(["binder", "--access-token-ttl-secs", "3600"]).is_err());
+    }
+
+    #[test]
     fn debug_never_prints_secrets() {
         let s = parse(&[
             "--jwt-secret",
@@ -353,9 +593,16 @@ mod tests {
             "postgres://binder:hunter2@db:5432/binder",
             "--redis-url",
             "redis://:redispw@cache:6379",
+            "--admin-password",
+            "first-admin-pw",
         ]);
         let shown = format!("{s:?}");
-        for secret in ["super-secret-signing-key", "hunter2", "redispw"] {
+        for secret in [
+            "super-secret-signing-key",
+            "hunter2",
+            "redispw",
+            "first-admin-pw",
+        ] {
             assert!(!shown.contains(secret), "{secret} leaked in {shown}");
         }
         assert!(shown.contains("postgres://binder:***@db:5432/binder"));

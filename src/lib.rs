@@ -4,6 +4,7 @@
 //! tests can start the real router, the real broker link and the simulator in-process.
 
 pub mod api;
+pub mod auth;
 pub mod broker;
 pub mod cache;
 pub mod cli;

@@ -26,6 +26,10 @@ fn main() -> ExitCode {
             Command::Serve => binder::server::serve(cli.settings).await,
             Command::Migrate => binder::server::migrate(cli.settings).await,
             Command::Sim(config) => binder::server::simulate(cli.settings, config).await,
+            Command::Archive { older_than } => {
+                binder::server::archive(cli.settings, older_than).await
+            }
+            Command::User { command } => binder::auth::cli::run(cli.settings, command).await,
         }
     });
     match result {

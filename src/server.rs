@@ -11,10 +11,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::broker::{BrokerHandle, LinkConfig, spawn_link};
+use crate::auth::Auth;
+use crate::broker::{IbBroker, IbConfig};
 use crate::cache::Cache;
 use crate::config::{BrokerMode, Settings};
-use crate::desk::Desk;
+use crate::desk::{Desk, DeskConfig, spawn_event_consumer};
 use crate::simulator::{SimConfig, Simulator};
 use crate::state::AppState;
 use crate::{api, journal, metrics, telemetry};
@@ -80,15 +81,38 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `binder archive`: moves finished orders older than `older_than` to the archive tables.
+pub async fn archive(settings: Settings, older_than: chrono::Duration) -> anyhow::Result<()> {
+    telemetry::init(&settings.log_filter, settings.log_format)?;
+    let pool = journal::open(&settings.database_url).await?;
+    let cutoff = chrono::Utc::now() - older_than;
+    let moved = journal::archive::archive_finished_before(&pool, cutoff).await?;
+    pool.close().await;
+    tracing::info!(orders = moved.orders, events = moved.events, fills = moved.fills, %cutoff, "archived");
+    eprintln!(
+        "Archived {} orders, {} events and {} fills that finished before {}.",
+        moved.orders,
+        moved.events,
+        moved.fills,
+        cutoff.format("%Y-%m-%d %H:%M UTC")
+    );
+    Ok(())
+}
+
 /// `binder sim`: the simulator alone, until SIGTERM or Ctrl-C.
 pub async fn simulate(settings: Settings, config: SimConfig) -> anyhow::Result<()> {
     telemetry::init(&settings.log_filter, settings.log_format)?;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let addr = SocketAddr::new(config.host, config.port);
     let simulator = Simulator::bind(addr, config)
         .await
         .with_context(|| format!("cannot listen on {addr} (choose another --port)"))?;
     let bound = simulator.local_addr()?;
-    eprintln!("Gateway simulator listening on {bound} (TWS API). Press Ctrl-C to stop.");
+    let control = simulator
+        .control_addr()
+        .map_or_else(|| "off".to_owned(), |a| format!("http://{a}"));
+    eprintln!(
+        "Gateway simulator listening on {bound} (TWS API); control API: {control}. Press Ctrl-C to stop."
+    );
     let shutdown = CancellationToken::new();
     let run = tokio::spawn(simulator.run(shutdown.clone()));
     wait_for_signal().await;
@@ -135,13 +159,39 @@ impl Running {
                 "Redis is unreachable; running degraded without a cache (start it with: redis-server --daemonize yes)"
             );
         }
-        let broker = start_broker(&settings, shutdown, tasks).await?;
-        let desk = Arc::new(Desk::new(Arc::clone(&settings), db, cache, broker));
+        let addr = broker_addr(&settings, shutdown, tasks).await?;
+        let maintenance = settings.maintenance_window().map_err(anyhow::Error::msg)?;
+        let broker = IbBroker::new(IbConfig {
+            addr,
+            client_id: settings.ib_client_id,
+            messages_per_second: settings.ib_messages_per_second,
+            queue_capacity: settings.ib_pacing_queue,
+            maintenance,
+            call_timeout: std::time::Duration::from_secs(15),
+            market_data_lines: settings.ib_market_data_lines,
+        });
+        let auth = Arc::new(Auth::new(&settings, db.clone()));
+        auth.bootstrap(&settings).await;
+        let desk_config = DeskConfig {
+            ack_timeout: settings.order_ack_timeout(),
+            maintenance,
+            broker_client_id: settings.ib_client_id,
+        };
+        let desk = Arc::new(Desk::new(
+            Arc::clone(&settings),
+            desk_config,
+            db,
+            cache,
+            broker.clone(),
+        ));
+        spawn_event_consumer(&desk, shutdown.clone(), tasks);
+        broker.start(desk.clone(), shutdown.clone(), tasks);
         let leptos = leptos_options(&settings);
         Ok(Self {
             state: AppState {
                 settings,
                 desk,
+                auth,
                 metrics,
                 leptos,
             },
@@ -158,13 +208,14 @@ impl Running {
     }
 }
 
-async fn start_broker(
+/// The gateway address: the configured one, or that of a simulator started here.
+async fn broker_addr(
     settings: &Settings,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-) -> anyhow::Result<BrokerHandle> {
-    let addr = match settings.broker_mode() {
-        BrokerMode::Gateway => settings.gateway_addr(),
+) -> anyhow::Result<String> {
+    match settings.broker_mode() {
+        BrokerMode::Gateway => Ok(settings.gateway_addr()),
         BrokerMode::Simulator => {
             let config = EmbeddedSim::parse_from(["sim"]).config;
             let simulator = Simulator::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
@@ -178,20 +229,9 @@ async fn start_broker(
                     tracing::error!(error = %err, "embedded simulator stopped with an error");
                 }
             });
-            addr.to_string()
+            Ok(addr.to_string())
         }
-    };
-    let config = LinkConfig {
-        addr,
-        client_id: settings.ib_client_id,
-    };
-    let (handle, task) = spawn_link(config, shutdown.clone());
-    tasks.spawn(async move {
-        if let Err(err) = task.await {
-            tracing::error!(error = %err, "broker link task failed");
-        }
-    });
-    Ok(handle)
+    }
 }
 
 /// Reads the embedded simulator's settings from `SIM_*` variables, with the same defaults

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::Auth;
 use crate::config::Settings;
 use crate::desk::Desk;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The use-case layer.
     pub desk: Arc<Desk>,
+    /// Users, sessions, tokens and permissions.
+    pub auth: Arc<Auth>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// Leptos rendering options (site root, output name).

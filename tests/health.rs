@@ -9,11 +9,42 @@ use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use support::TestApp;
 
+/// The first admin's password: `/health` shows its details only to a signed-in caller.
+const ADMIN_PASSWORD: &str = "health-admin-password";
+
+/// Starts the app with a first admin.
+async fn start(flags: &[&str]) -> TestApp {
+    let mut all = vec!["--admin-password", ADMIN_PASSWORD];
+    all.extend_from_slice(flags);
+    TestApp::start(&all).await
+}
+
+/// `GET /health` as the admin.
+async fn health_as_admin(app: &TestApp) -> reqwest::Response {
+    let login: Value = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"].as_str().expect("access token");
+    app.http
+        .get(app.url("/health"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+}
+
 #[tokio::test]
 async fn health_is_ok_when_everything_answers() {
-    let app = TestApp::start(&[]).await;
+    let app = start(&[]).await;
     app.wait_for_broker(BrokerState::Ready).await;
-    let res = app.get("/health").await;
+    let res = health_as_admin(&app).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["status"], "ok", "{body}");
@@ -32,9 +63,9 @@ async fn health_is_ok_when_everything_answers() {
 
 #[tokio::test]
 async fn health_is_degraded_when_redis_is_unreachable() {
-    let app = TestApp::start(&["--redis-url", "redis://127.0.0.1:1"]).await;
+    let app = start(&["--redis-url", "redis://127.0.0.1:1"]).await;
     app.wait_for_broker(BrokerState::Ready).await;
-    let body: Value = app.get("/health").await.json().await.expect("json");
+    let body: Value = health_as_admin(&app).await.json().await.expect("json");
     assert_eq!(body["status"], "degraded", "{body}");
     assert_eq!(body["redis_connected"], false);
     assert_eq!(body["db_connected"], true);
@@ -50,13 +81,21 @@ async fn health_is_down_and_not_ready_when_the_database_url_is_wrong() {
         .connect_lazy("postgres://postgres@127.0.0.1:1/nowhere")
         .expect("lazy pool");
     let app = TestApp::with_journal(pool, &[]).await;
-    app.wait_for_broker(BrokerState::Ready).await;
+    // The link connects but cannot reconcile without the journal, so it never becomes ready.
+    let mut states = app.running_state.desk.watch_broker();
+    tokio::time::timeout(
+        Duration::from_secs(15),
+        states.wait_for(|s| *s == BrokerState::Reconciling),
+    )
+    .await
+    .expect("the link reaches the gateway")
+    .expect("alive");
+    // Nobody can sign in without the journal, so /health shows only its status; /readyz
+    // below says which dependency is missing.
     let res = app.get("/health").await;
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["status"], "down", "{body}");
-    assert_eq!(body["db_connected"], false);
-    assert_eq!(body["redis_connected"], true);
 
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
@@ -64,6 +103,10 @@ async fn health_is_down_and_not_ready_when_the_database_url_is_wrong() {
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error_code"], "NOT_READY");
     assert_eq!(body["details"]["db_connected"], false);
+    assert_ne!(
+        body["details"]["broker_state"], "ready",
+        "no trading without the journal"
+    );
     assert_eq!(
         app.get("/livez").await.status(),
         200,
@@ -75,7 +118,7 @@ async fn health_is_down_and_not_ready_when_the_database_url_is_wrong() {
 #[tokio::test]
 async fn not_ready_until_the_broker_is() {
     // A gateway address where nothing listens: the link keeps retrying.
-    let app = TestApp::start(&[
+    let app = start(&[
         "--broker",
         "gateway",
         "--ib-gateway-host",
@@ -84,7 +127,7 @@ async fn not_ready_until_the_broker_is() {
         "1",
     ])
     .await;
-    let body: Value = app.get("/health").await.json().await.expect("json");
+    let body: Value = health_as_admin(&app).await.json().await.expect("json");
     assert_eq!(body["ib_gateway_connected"], false, "{body}");
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["broker"], "gateway");

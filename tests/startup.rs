@@ -144,6 +144,7 @@ async fn starts_degraded_without_redis_and_stops_gracefully_on_sigterm() {
     let mut child = binder()
         .env("DATABASE_URL", &url)
         .env("REDIS_URL", "redis://127.0.0.1:1")
+        .env("BINDER_ADMIN_PASSWORD", "startup-admin-password")
         .env("BINDER_ADDR", "127.0.0.1:0")
         .env("BINDER_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
@@ -165,7 +166,24 @@ async fn starts_degraded_without_redis_and_stops_gracefully_on_sigterm() {
     assert_eq!(warning["level"], "WARN");
     wait_for_line(&stdout, &mut logs, r#""to":"ready""#);
 
-    let health: serde_json::Value = reqwest::get(format!("{base}/health"))
+    // The first admin came from BINDER_ADMIN_PASSWORD; /health's details need a session.
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": "startup-admin-password" }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["access_token"]
+        .as_str()
+        .expect("the first admin can sign in");
+    let health: serde_json::Value = http
+        .get(format!("{base}/health"))
+        .bearer_auth(token)
+        .send()
         .await
         .expect("health")
         .json()

@@ -4,21 +4,30 @@
 //! This crate does no I/O of its own. Its server functions take the [`ports::Desk`] from
 //! Leptos context and call it, so the UI and the REST API share one use-case layer.
 
+pub mod access;
+pub mod csp;
 pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod server_fns;
+pub mod ticket;
+pub mod trading;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{AdminPage, DashboardPage, NotFoundPage, OrdersPage, PositionsPage, StatusPage};
+use crate::pages::{
+    AdminPage, DashboardPage, LoginPage, NotFoundPage, OrdersPage, PositionsPage, StatusPage,
+    UserBadge,
+};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::provide_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -59,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <A href="/admin">"Admin"</A>
                     <A href="/status">"Status"</A>
                 </nav>
+                <UserBadge />
             </header>
             <main class="content">
                 <Routes fallback=NotFoundPage>
@@ -67,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/positions") view=PositionsPage />
                     <Route path=path!("/admin") view=AdminPage />
                     <Route path=path!("/status") view=StatusPage />
+                    <Route path=path!("/login") view=LoginPage />
                 </Routes>
             </main>
         </Router>

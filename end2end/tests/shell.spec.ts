@@ -1,5 +1,6 @@
 // The UI shell: rendered on the server, hydrated in the browser, status updating live.
 import { test, expect, type Page } from '@playwright/test';
+import { signIn, signInRequest } from './session';
 
 /** Fails the test on any console error or failed response, which is how broken hydration shows. */
 function watchForErrors(page: Page): string[] {
@@ -14,7 +15,8 @@ function watchForErrors(page: Page): string[] {
   return problems;
 }
 
-test('the server renders the layout and the status before any script runs', async ({ request }) => {
+test('the server renders the layout and the status before any script runs', async ({ request, baseURL }) => {
+  await signInRequest(request, baseURL!);
   const res = await request.get('/');
   expect(res.status()).toBe(200);
   const html = await res.text();
@@ -29,7 +31,7 @@ test('the server renders the layout and the status before any script runs', asyn
 
 test('the page hydrates: navigation happens in the browser without a reload', async ({ page }) => {
   const problems = watchForErrors(page);
-  await page.goto('/');
+  await signIn(page);
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
   // A marker on window survives client-side navigation but not a full page load.
   await page.evaluate(() => ((window as any).__hydrated_marker = 'still here'));
@@ -43,8 +45,9 @@ test('the page hydrates: navigation happens in the browser without a reload', as
   expect(problems).toEqual([]);
 });
 
-test('the status page shows /health and updates it live', async ({ page, request }) => {
+test('the status page shows /health and updates it live', async ({ page, request, baseURL }) => {
   const problems = watchForErrors(page);
+  await signIn(page);
   await page.goto('/status');
   const table = page.getByTestId('health-table');
   await expect(table).toBeVisible();
@@ -52,6 +55,7 @@ test('the status page shows /health and updates it live', async ({ page, request
   await expect(page.getByTestId('db_connected')).toHaveText('true');
   await expect(page.getByTestId('trading_mode')).toHaveText('paper');
 
+  await signInRequest(request, baseURL!);
   const health = await (await request.get('/health')).json();
   await expect(page.getByTestId('version')).toHaveText(health.version);
 

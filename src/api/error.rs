@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::telemetry;
 
 /// Stable, documented error codes. Clients match on these, never on messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// No route matches the path.
@@ -35,6 +35,60 @@ pub enum ErrorCode {
     BadRequest,
     /// A dependency needed for this request is not ready (database, broker).
     NotReady,
+    /// No valid session or token: sign in, or send `Authorization: Bearer`.
+    Unauthenticated,
+    /// Wrong username or password (deliberately not saying which).
+    InvalidCredentials,
+    /// The caller's role does not include what this route needs.
+    Forbidden,
+    /// Too many failed logins locked the account; an admin must unlock it.
+    AccountLocked,
+    /// Login attempts for this account must wait (`Retry-After` says how long).
+    LoginThrottled,
+    /// A state-changing browser request came from another origin, or was not JSON.
+    CrossOriginRequest,
+    /// A refresh token was presented again after it had been rotated: the session is revoked.
+    RefreshTokenReused,
+    /// A user with this name already exists.
+    UsernameTaken,
+    /// An API token with this name already exists.
+    TokenNameTaken,
+    /// A field has a value the server does not accept; `details` names it.
+    ValidationFailed,
+    /// An order request failed validation; details list each field and why.
+    InvalidOrder,
+    /// The broker link is not ready (connecting, reconciling, disconnected).
+    BrokerNotReady,
+    /// New orders are refused during the gateway's daily restart window.
+    MaintenanceWindow,
+    /// The client order id is already used in this account.
+    DuplicateClientOrderId,
+    /// No order with this id.
+    OrderNotFound,
+    /// The order's state does not allow the operation.
+    OrderNotCancelable,
+    /// The order's state does not allow a modification.
+    OrderNotModifiable,
+    /// No such account in this gateway session.
+    AccountNotFound,
+    /// No open position in this symbol.
+    PositionNotFound,
+    /// The broker refused the order.
+    OrderRejected,
+    /// IB's message rate limit: the outbound queue is full.
+    PacingLimit,
+    /// All market data lines are in use.
+    MarketDataLineLimit,
+    /// IB's historical data pacing rules.
+    HistoricalPacing,
+    /// The broker failed or answered with an error.
+    BrokerError,
+    /// The `Idempotency-Key` header is not 1 to 255 printable ASCII characters.
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` was used before with a different request (method, path or body).
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running; retry shortly.
+    IdempotencyKeyInFlight,
     /// An unexpected failure inside Binder; the cause is in the log under the request id.
     Internal,
 }
@@ -52,6 +106,33 @@ impl ErrorCode {
             Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::BadRequest => "BAD_REQUEST",
             Self::NotReady => "NOT_READY",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::Forbidden => "FORBIDDEN",
+            Self::AccountLocked => "ACCOUNT_LOCKED",
+            Self::LoginThrottled => "LOGIN_THROTTLED",
+            Self::CrossOriginRequest => "CROSS_ORIGIN_REQUEST",
+            Self::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            Self::UsernameTaken => "USERNAME_TAKEN",
+            Self::TokenNameTaken => "TOKEN_NAME_TAKEN",
+            Self::ValidationFailed => "VALIDATION_FAILED",
+            Self::InvalidOrder => "INVALID_ORDER",
+            Self::BrokerNotReady => "BROKER_NOT_READY",
+            Self::MaintenanceWindow => "MAINTENANCE_WINDOW",
+            Self::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
+            Self::OrderNotFound => "ORDER_NOT_FOUND",
+            Self::OrderNotCancelable => "ORDER_NOT_CANCELABLE",
+            Self::OrderNotModifiable => "ORDER_NOT_MODIFIABLE",
+            Self::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            Self::PositionNotFound => "POSITION_NOT_FOUND",
+            Self::OrderRejected => "ORDER_REJECTED",
+            Self::PacingLimit => "PACING_LIMIT",
+            Self::MarketDataLineLimit => "MARKET_DATA_LINE_LIMIT",
+            Self::HistoricalPacing => "HISTORICAL_PACING",
+            Self::BrokerError => "BROKER_ERROR",
+            Self::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
             Self::Internal => "INTERNAL",
         }
     }
@@ -62,11 +143,32 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedJson | Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::InvalidJson => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidJson | Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::RefreshTokenReused => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden | Self::CrossOriginRequest => StatusCode::FORBIDDEN,
+            Self::AccountLocked => StatusCode::LOCKED,
+            Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
+            Self::UsernameTaken | Self::TokenNameTaken => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidOrder | Self::OrderRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BrokerNotReady | Self::MaintenanceWindow => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DuplicateClientOrderId | Self::OrderNotCancelable | Self::MarketDataLineLimit => {
+                StatusCode::CONFLICT
+            }
+            Self::OrderNotFound | Self::AccountNotFound | Self::PositionNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::OrderNotModifiable => StatusCode::CONFLICT,
+            Self::PacingLimit | Self::HistoricalPacing => StatusCode::TOO_MANY_REQUESTS,
+            Self::BrokerError => StatusCode::BAD_GATEWAY,
+            Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +182,8 @@ impl ErrorCode {
             StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE => Self::NotReady,
+            StatusCode::UNAUTHORIZED => Self::Unauthenticated,
+            StatusCode::FORBIDDEN => Self::Forbidden,
             s if s.is_client_error() => Self::BadRequest,
             _ => Self::Internal,
         }
@@ -87,7 +191,7 @@ impl ErrorCode {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Envelope {
     /// Stable machine-readable code.
     pub error_code: ErrorCode,

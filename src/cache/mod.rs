@@ -10,6 +10,23 @@ use crate::config::redact_url;
 /// How long a cache operation may wait before the cache counts as down.
 const CACHE_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Every key Binder writes starts with this, so a shared Redis stays tidy.
+const KEY_PREFIX: &str = "binder:";
+
+/// Why the cache could not answer (callers fall back to the source of truth).
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// REDIS_URL is unusable.
+    #[error("the cache is disabled (REDIS_URL is not usable)")]
+    Disabled,
+    /// Redis did not answer in time.
+    #[error("the cache did not answer in time")]
+    Timeout,
+    /// Redis refused or failed.
+    #[error("the cache is unavailable: {0}")]
+    Unavailable(String),
+}
+
 /// A handle on the cache; cheap to clone.
 #[derive(Clone)]
 pub struct Cache {
@@ -58,6 +75,83 @@ impl Cache {
                 .ok()
         };
         matches!(tokio::time::timeout(CACHE_TIMEOUT, ping).await, Ok(Some(pong)) if pong == "PONG")
+    }
+
+    /// A cached JSON value; `Ok(None)` on a miss, `Err` when Redis cannot answer.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, CacheError> {
+        let pool = self.pool.as_ref().ok_or(CacheError::Disabled)?;
+        let key = format!("{KEY_PREFIX}{key}");
+        let get = async {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+            deadpool_redis::redis::cmd("GET")
+                .arg(&key)
+                .query_async::<Option<String>>(&mut conn)
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))
+        };
+        let raw = tokio::time::timeout(CACHE_TIMEOUT, get)
+            .await
+            .map_err(|_| CacheError::Timeout)??;
+        // A value that no longer parses (an older format) is a miss, not an error.
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    /// Stores a JSON value for `ttl`.
+    pub async fn set_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
+        let pool = self.pool.as_ref().ok_or(CacheError::Disabled)?;
+        let key = format!("{KEY_PREFIX}{key}");
+        let body =
+            serde_json::to_string(value).map_err(|e| CacheError::Unavailable(e.to_string()))?;
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let set = async {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+            deadpool_redis::redis::cmd("SET")
+                .arg(&key)
+                .arg(body)
+                .arg("PX")
+                .arg(millis)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))
+        };
+        tokio::time::timeout(CACHE_TIMEOUT, set)
+            .await
+            .map_err(|_| CacheError::Timeout)?
+    }
+
+    /// Removes a value (e.g. positions after a fill).
+    pub async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let pool = self.pool.as_ref().ok_or(CacheError::Disabled)?;
+        let key = format!("{KEY_PREFIX}{key}");
+        let del = async {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| CacheError::Unavailable(e.to_string()))?;
+            deadpool_redis::redis::cmd("DEL")
+                .arg(&key)
+                .query_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| CacheError::Unavailable(e.to_string()))
+        };
+        tokio::time::timeout(CACHE_TIMEOUT, del)
+            .await
+            .map_err(|_| CacheError::Timeout)?
     }
 
     /// Closes the pool; later operations fail fast.

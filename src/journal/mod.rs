@@ -1,5 +1,11 @@
 //! The journal: Postgres, the record of every order, event and fill. All SQL lives here.
 
+pub mod archive;
+pub mod audit;
+pub mod idempotency;
+pub mod orders;
+pub mod users;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -49,6 +55,15 @@ pub enum JournalError {
     /// A migration failed.
     #[error("cannot apply the journal's migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The client order id is already used in this account.
+    #[error("client_order_id is already used by order {existing_id}")]
+    DuplicateClientOrderId {
+        /// The order that has it.
+        existing_id: String,
+    },
+    /// The journal holds something the code cannot read (a bug or manual editing).
+    #[error("the journal holds unexpected data: {0}")]
+    Corrupt(String),
     /// A query failed.
     #[error("journal query failed: {0}")]
     Query(#[from] sqlx::Error),

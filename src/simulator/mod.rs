@@ -34,7 +34,11 @@ use self::exchange::{Exchange, ExchangeSettings};
 /// Settings of one simulator instance; also the flags of `binder sim`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimConfig {
-    /// Port the TWS protocol listens on (loopback).
+    /// Address `binder sim` listens on; loopback unless a container needs 0.0.0.0. The
+    /// simulator has no authentication: do not expose it beyond a private network.
+    #[arg(long, env = "SIM_HOST", default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port the TWS protocol listens on.
     #[arg(long, env = "SIM_PORT", default_value_t = 4002)]
     pub port: u16,
     /// Seed of the deterministic random-walk quotes.
@@ -75,6 +79,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
+            host: std::net::IpAddr::from([127, 0, 0, 1]),
             port: 4002,
             seed: 42,
             account: "DU1234567".to_string(),

@@ -88,6 +88,18 @@ impl TestApp {
         Self::finish_start(running, Some(database_url), shutdown, tasks).await
     }
 
+    /// Starts the app on an existing database (kept when the app stops), e.g. to restart it.
+    pub async fn start_on(database_url: &str, flags: &[&str]) -> Self {
+        let mut all = vec!["--database-url", database_url];
+        all.extend(with_default_broker(flags));
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let running = Running::start(settings(&all), &shutdown, &tasks)
+            .await
+            .expect("app starts");
+        Self::finish_start(running, None, shutdown, tasks).await
+    }
+
     /// Starts the app with a journal pool made by the test (e.g. one that cannot connect).
     pub async fn with_journal(db: sqlx::PgPool, flags: &[&str]) -> Self {
         let shutdown = CancellationToken::new();
@@ -130,10 +142,11 @@ impl TestApp {
 
     /// Waits (bounded) until the broker link reports `state`.
     pub async fn wait_for_broker(&self, state: BrokerState) {
-        let handle = self.running_state.desk.broker();
-        tokio::time::timeout(Duration::from_secs(15), handle.wait_for(state))
+        let mut watch = self.running_state.desk.watch_broker();
+        tokio::time::timeout(Duration::from_secs(15), watch.wait_for(|s| *s == state))
             .await
-            .unwrap_or_else(|_| panic!("broker link never reached {state:?}"));
+            .unwrap_or_else(|_| panic!("broker link never reached {state:?}"))
+            .expect("broker link alive");
     }
 
     /// Stops everything and drops the test database.

@@ -1,10 +1,17 @@
 //! Domain types shared by the server and the browser.
 
+pub mod account;
+pub mod failure;
+pub mod order;
+pub mod position;
+pub mod quote;
+
 use serde::{Deserialize, Serialize};
 
 /// State of the connection to the broker, as published by the broker link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BrokerState {
     /// No connection, and none being attempted right now (waiting to retry).
     Disconnected,
@@ -49,6 +56,7 @@ impl BrokerState {
 /// function (no cache, broker not ready), `down` when the journal is unreachable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HealthStatus {
     /// All dependencies answer and the broker is ready.
     Ok,
@@ -82,6 +90,7 @@ impl HealthStatus {
 
 /// The body of `GET /health`, also shown live on the status page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthReport {
     /// Overall status.
     pub status: HealthStatus,

@@ -2,24 +2,6 @@
 
 use leptos::prelude::*;
 
-/// Orders: the order blotter.
-#[component]
-pub fn OrdersPage() -> impl IntoView {
-    view! {
-        <h1>"Orders"</h1>
-        <p class="muted">"No orders. Order entry and the blotter are not available in this build yet."</p>
-    }
-}
-
-/// Positions: holdings with average cost and PnL.
-#[component]
-pub fn PositionsPage() -> impl IntoView {
-    view! {
-        <h1>"Positions"</h1>
-        <p class="muted">"No positions to show. Position tracking is not available in this build yet."</p>
-    }
-}
-
 /// Admin: users, tokens, risk limits and the kill switch.
 #[component]
 pub fn AdminPage() -> impl IntoView {

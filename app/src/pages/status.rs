@@ -1,34 +1,26 @@
-//! The dashboard and the status page: the health report, refreshed live.
-
-use std::time::Duration;
+//! The dashboard and the status page: the health report (and, on the dashboard, open orders
+//! and positions), refreshed live.
 
 use leptos::prelude::*;
 
+use super::live::{REFRESH, every};
 use crate::domain::{HealthReport, HealthStatus};
 use crate::server_fns::get_health;
-
-/// How often the status panel asks the server for a fresh report.
-const REFRESH: Duration = Duration::from_secs(2);
+use crate::trading::{OrderFilter, list_orders, list_positions};
 
 /// A health report that re-fetches itself every [`REFRESH`] once hydrated.
 ///
-/// The first fetch is rendered on the server; the browser then bumps `tick`, which re-runs
+/// The first fetch is rendered on the server; the browser then bumps the tick, which re-runs
 /// the resource without a page reload.
-fn live_health() -> Resource<Result<HealthReport, ServerFnError>> {
-    let (tick, set_tick) = signal(0_u64);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|t| *t += 1), REFRESH)
-        {
-            on_cleanup(move || handle.clear());
-        }
-    });
+fn live_health(tick: ReadSignal<u64>) -> Resource<Result<HealthReport, ServerFnError>> {
     Resource::new(move || tick.get(), |_| get_health())
 }
 
 /// The home page: a summary of the system's state.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let health = live_health();
+    let tick = every(REFRESH);
+    let health = live_health(tick);
     view! {
         <h1>"Dashboard"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -37,13 +29,40 @@ pub fn DashboardPage() -> impl IntoView {
                 Err(err) => view! { <ErrorNote err /> }.into_any(),
             })}
         </Transition>
+        <TradingSummary tick />
+    }
+}
+
+/// Open orders and positions at a glance (plain cards: the navigation links to their pages).
+#[component]
+fn TradingSummary(tick: ReadSignal<u64>) -> impl IntoView {
+    let orders = Resource::new(move || tick.get(), |_| list_orders(OrderFilter::Open));
+    let positions = Resource::new(move || tick.get(), |_| list_positions());
+    let count = |n: Option<usize>| n.map_or_else(|| "—".to_owned(), |n| n.to_string());
+    view! {
+        <section class="cards summary-cards">
+            <Transition fallback=|| ()>
+                <div class="card" data-testid="summary-open-orders">
+                    <div class="card-label">"Open orders"</div>
+                    <div class="card-value">
+                        {move || count(orders.get().and_then(Result::ok).map(|l| l.len()))}
+                    </div>
+                </div>
+                <div class="card" data-testid="summary-positions">
+                    <div class="card-label">"Positions"</div>
+                    <div class="card-value">
+                        {move || count(positions.get().and_then(Result::ok).map(|l| l.len()))}
+                    </div>
+                </div>
+            </Transition>
+        </section>
     }
 }
 
 /// The status page: every field of `/health`, live.
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    let health = live_health();
+    let health = live_health(every(REFRESH));
     view! {
         <h1>"Status"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
