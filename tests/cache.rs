@@ -131,9 +131,42 @@ async fn redis_stopped_mid_session_degrades_reads_to_the_broker() {
     assert_eq!(health["redis_connected"], false);
 
     let (status, body) = rig
-        .place(json!({"symbol": "KO", "side": "sell", "qty": "3", "type": "market"}))
+        .place(json!({"symbol": "KO", "side": "buy", "qty": "1", "type": "market"}))
         .await;
     assert_eq!(status, 201, "trading does not need the cache: {body}");
-    rig.app.stop().await;
+    let live = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let res = auth_common::get(&rig.app, "/api/v1/positions", Some(&rig.trader)).await;
+            assert!(
+                res.headers().get("x-positions-as-of").is_none(),
+                "live data is not marked"
+            );
+            let p: Value = res.json().await.expect("json");
+            if p.as_array()
+                .is_some_and(|a| a.iter().any(|p| p["symbol"] == "KO" && p["qty"] == "4"))
+            {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the new fill shows");
+
+    // Now the broker goes away too: the last recorded positions, marked with their time.
     sim.stop().await;
+    rig.wait("not ready", 15, |s| s != BrokerState::Ready).await;
+    let res = auth_common::get(&rig.app, "/api/v1/positions", Some(&rig.trader)).await;
+    assert_eq!(res.status(), 200);
+    let as_of = res
+        .headers()
+        .get("x-positions-as-of")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    assert!(as_of.is_some_and(|t| chrono::DateTime::parse_from_rfc3339(&t).is_ok()));
+    let stale: Value = res.json().await.expect("json");
+    assert_eq!(
+        stale, live,
+        "the journal's snapshot matches the last live answer"
+    );
+    rig.app.stop().await;
 }

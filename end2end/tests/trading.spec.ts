@@ -1,7 +1,7 @@
 // Trading from the UI: the order ticket checks in the browser with the server's rules, sends
 // through the place_order server function, and the blotter and positions follow live.
 import { test, expect, type Page } from '@playwright/test';
-import { signIn } from './session';
+import { signIn, signInRequest } from './session';
 
 /** Console errors, page errors and failed responses: how broken hydration shows. */
 function watchForErrors(page: Page): string[] {
@@ -173,4 +173,36 @@ test('cancel all asks first, then cancels every open order', async ({ page }) =>
   await page.getByTestId('filter-closed').click();
   for (const row of rows) await expect(row).toHaveAttribute('data-status', 'canceled');
   expect(problems).toEqual([]);
+});
+
+test('a viewer sees the blotter but no ticket, and the server refuses their orders', async ({ page, request, baseURL }) => {
+  const problems = watchForErrors(page);
+  await signInRequest(request, baseURL!);
+  const viewer = { username: `viewer${Date.now()}`, password: 'viewer-password-e2e' };
+  const created = await request.post('/api/v1/users', {
+    headers: { origin: baseURL! },
+    data: { ...viewer, role: 'viewer' },
+  });
+  expect(created.status()).toBe(201);
+
+  await page.goto('/login');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Username').fill(viewer.username);
+  await page.getByLabel('Password').fill(viewer.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto('/orders');
+  await expect(page.getByTestId('ticket-readonly')).toBeVisible();
+  await expect(page.getByTestId('ticket')).toHaveCount(0);
+  await expect(page.getByTestId('blotter')).toBeVisible();
+  await expect(page.getByTestId('cancel-all')).toHaveCount(0);
+  expect(problems).toEqual([]);
+
+  // Calling the server function directly with the viewer's session is refused.
+  const res = await page.request.post('/api/fn/place_order', {
+    headers: { origin: baseURL! },
+    data: { order: { symbol: 'AAPL', side: 'buy', qty: '1', type: 'market' } },
+  });
+  expect(res.status()).toBe(403);
+  expect((await res.json()).error_code).toBe('FORBIDDEN');
 });

@@ -208,9 +208,31 @@ fn position_json(p: &crate::broker::BrokerPosition) -> serde_json::Value {
     })
 }
 
+/// Live positions; when the broker cannot answer, the last recorded snapshot, marked with an
+/// `x-positions-as-of` header so a client never mistakes it for live data.
 async fn positions(State(state): State<AppState>) -> Result<Response, AppError> {
-    let positions = state.desk.positions().await?;
-    Ok(Json(positions.iter().map(position_json).collect::<Vec<_>>()).into_response())
+    match state.desk.positions().await {
+        Ok(positions) => {
+            Ok(Json(positions.iter().map(position_json).collect::<Vec<_>>()).into_response())
+        }
+        Err(err @ (DeskError::BrokerNotReady(_) | DeskError::Broker(_))) => {
+            match state.desk.last_known_positions().await? {
+                Some((as_of, positions)) => {
+                    let mut response =
+                        Json(positions.iter().map(position_json).collect::<Vec<_>>())
+                            .into_response();
+                    if let Ok(value) = HeaderValue::from_str(
+                        &as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    ) {
+                        response.headers_mut().insert("x-positions-as-of", value);
+                    }
+                    Ok(response)
+                }
+                None => Err(err.into()),
+            }
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 async fn position(

@@ -267,6 +267,10 @@ pub trait Broker: Send + Sync + 'static {
     fn cancel(&self, broker_order_id: i32) -> BoxFuture<'_, Result<(), BrokerError>>;
     /// Cancels every open order of the account (IB's global cancel).
     fn cancel_all(&self) -> BoxFuture<'_, Result<(), BrokerError>>;
+    /// Open orders of every client (IB's all-open-orders).
+    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<BrokerOrderView>, BrokerError>>;
+    /// Executions the gateway still knows (today's), with their commissions.
+    fn executions(&self) -> BoxFuture<'_, Result<(Vec<BrokerFill>, Vec<Commission>), BrokerError>>;
     /// Positions.
     fn positions(&self) -> BoxFuture<'_, Result<Vec<BrokerPosition>, BrokerError>>;
     /// The gateway's clock.

@@ -66,6 +66,7 @@ impl Desk {
     pub async fn account_summary(&self, id: &str) -> Result<AccountSummary, DeskError> {
         self.known_account(id)?;
         let values = self.broker.account_summary().await?;
+        journal::snapshots::record_account_values(&self.db, &values).await?;
         let mut summary = AccountSummary {
             account: id.to_owned(),
             ..AccountSummary::default()
@@ -95,6 +96,7 @@ impl Desk {
         self.known_account(id)?;
         let pnl = self.broker.pnl(id).await?;
         metrics::set_pnl(pnl.unrealized, pnl.daily);
+        journal::snapshots::record_pnl(&self.db, &pnl).await?;
         Ok(pnl)
     }
 

@@ -14,8 +14,8 @@ use super::{AccountView, Change, Desk};
 use crate::broker::{
     BoxFuture, BrokerEvent, BrokerFill, BrokerOrderView, Reconciler, Snapshot, codes,
 };
-use crate::journal::JournalError;
 use crate::journal::orders::{self, Applied, StatusUpdate};
+use crate::journal::{self, JournalError};
 use crate::metrics;
 
 /// IB codes that mean an order was refused.
@@ -244,6 +244,8 @@ impl Desk {
                 tracing::warn!(order_id = %id, client_order_id = %coid, status = status.as_str(), "open order unknown to the broker");
             }
         }
+        journal::snapshots::record_positions(&self.db, &snapshot.positions).await?;
+        journal::snapshots::record_account_values(&self.db, &snapshot.account_values).await?;
         *self
             .account
             .write()

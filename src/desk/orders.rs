@@ -370,6 +370,15 @@ impl Desk {
         Ok(outcomes)
     }
 
+    /// The last recorded positions and when they were taken: what Binder can say about the
+    /// account when neither the cache nor the broker can answer.
+    pub async fn last_known_positions(
+        &self,
+    ) -> Result<Option<(chrono::DateTime<Utc>, Vec<BrokerPosition>)>, DeskError> {
+        metrics::count_cache_fallback("positions_journal");
+        Ok(journal::snapshots::latest_positions(&self.db).await?)
+    }
+
     /// Positions as the broker reports them now.
     /// Served from the cache for a moment (fills invalidate it); from the broker otherwise.
     pub async fn positions(&self) -> Result<Vec<BrokerPosition>, DeskError> {
@@ -393,6 +402,7 @@ impl Desk {
             .filter(|p| !p.qty.is_zero())
             .collect();
         metrics::set_active_positions(positions.len());
+        journal::snapshots::record_positions(&self.db, &positions).await?;
         if let Err(err) = self
             .cache
             .set_json(POSITIONS_KEY, &positions, POSITIONS_TTL)

@@ -4,6 +4,7 @@ pub mod archive;
 pub mod audit;
 pub mod idempotency;
 pub mod orders;
+pub mod snapshots;
 pub mod users;
 
 use std::str::FromStr;

@@ -195,6 +195,44 @@ impl Broker for IbBroker {
         })
     }
 
+    fn open_orders(&self) -> BoxFuture<'_, Result<Vec<super::BrokerOrderView>, BrokerError>> {
+        Box::pin(async move {
+            self.call(|client| async move {
+                let sub = client.all_open_orders().await?;
+                supervisor::collect_orders(sub)
+                    .await
+                    .map_err(|e| ibapi::Error::Simple(e.to_string()))
+            })
+            .await
+        })
+    }
+
+    fn executions(
+        &self,
+    ) -> BoxFuture<'_, Result<(Vec<super::BrokerFill>, Vec<super::Commission>), BrokerError>> {
+        Box::pin(async move {
+            self.call(|client| async move {
+                let mut sub = client
+                    .executions(ibapi::orders::ExecutionFilter::default())
+                    .await?;
+                let (mut fills, mut commissions) = (Vec::new(), Vec::new());
+                while let Some(item) = sub.next().await {
+                    match item? {
+                        SubscriptionItem::Data(ibapi::orders::Executions::ExecutionData(d)) => {
+                            fills.push(convert::fill(&d))
+                        }
+                        SubscriptionItem::Data(ibapi::orders::Executions::CommissionReport(c)) => {
+                            commissions.push(convert::commission(&c));
+                        }
+                        SubscriptionItem::Notice(_) => {}
+                    }
+                }
+                Ok((fills, commissions))
+            })
+            .await
+        })
+    }
+
     fn positions(&self) -> BoxFuture<'_, Result<Vec<BrokerPosition>, BrokerError>> {
         Box::pin(async move {
             self.call(|client| async move {

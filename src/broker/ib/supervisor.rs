@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use ibapi::orders::{ExecutionFilter, Executions, OrderUpdate, Orders};
+use ibapi::orders::{OrderUpdate, Orders};
 use ibapi::subscriptions::SubscriptionItem;
 use rand::Rng;
 use tokio::task::JoinSet;
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use app::domain::BrokerState;
 
 use super::{IbBroker, convert};
-use crate::broker::{AccountValue, BrokerEvent, Reconciler, Snapshot, codes};
+use crate::broker::{BrokerEvent, Reconciler, Snapshot, codes};
 use crate::metrics;
 
 /// How often the link proves it is alive with a current-time request.
@@ -140,7 +140,7 @@ async fn session(
     broker.set_client(Some(Arc::clone(client)));
 
     let reconciled = tokio::time::timeout(RECONCILE_TIMEOUT, async {
-        let snapshot = gather(client).await?;
+        let snapshot = gather(broker, client).await?;
         tracing::info!(
             open_orders = snapshot.open_orders.len(),
             completed_orders = snapshot.completed_orders.len(),
@@ -350,62 +350,23 @@ async fn pump_notices(
 }
 
 /// Collects everything the desk needs to reconcile.
-async fn gather(client: &ibapi::Client) -> anyhow::Result<Snapshot> {
-    let mut snapshot = Snapshot {
+async fn gather(broker: &IbBroker, client: &ibapi::Client) -> anyhow::Result<Snapshot> {
+    use crate::broker::Broker;
+    let (fills, commissions) = broker.executions().await?;
+    Ok(Snapshot {
         next_valid_id: client.next_valid_order_id().await?,
         accounts: client.managed_accounts().await?,
-        ..Snapshot::default()
-    };
-    snapshot.open_orders = collect_orders(client.all_open_orders().await?).await?;
-    snapshot.completed_orders = collect_orders(client.completed_orders(false).await?).await?;
-
-    let mut executions = client.executions(ExecutionFilter::default()).await?;
-    while let Some(item) = executions.next().await {
-        match item? {
-            SubscriptionItem::Data(Executions::ExecutionData(data)) => {
-                snapshot.fills.push(convert::fill(&data))
-            }
-            SubscriptionItem::Data(Executions::CommissionReport(report)) => {
-                snapshot.commissions.push(convert::commission(&report));
-            }
-            SubscriptionItem::Notice(_) => {}
-        }
-    }
-
-    let mut positions = client.positions().await?;
-    while let Some(item) = positions.next().await {
-        match item? {
-            SubscriptionItem::Data(ibapi::accounts::PositionUpdate::Position(p)) => {
-                snapshot.positions.push(convert::position(&p));
-            }
-            SubscriptionItem::Data(ibapi::accounts::PositionUpdate::PositionEnd) => break,
-            SubscriptionItem::Notice(_) => {}
-        }
-    }
-
-    let group = ibapi::accounts::types::AccountGroup("All".to_owned());
-    let mut summary = client
-        .account_summary(&group, super::reference::SUMMARY_TAGS)
-        .await?;
-    while let Some(item) = summary.next().await {
-        match item? {
-            SubscriptionItem::Data(ibapi::accounts::AccountSummaryResult::Summary(v)) => {
-                snapshot.account_values.push(AccountValue {
-                    account: v.account,
-                    tag: v.tag,
-                    value: v.value,
-                    currency: v.currency,
-                });
-            }
-            SubscriptionItem::Data(ibapi::accounts::AccountSummaryResult::End) => break,
-            SubscriptionItem::Notice(_) => {}
-        }
-    }
-    Ok(snapshot)
+        open_orders: broker.open_orders().await?,
+        completed_orders: collect_orders(client.completed_orders(false).await?).await?,
+        fills,
+        commissions,
+        positions: broker.positions().await?,
+        account_values: broker.fetch_account_summary().await?,
+    })
 }
 
 /// Collects an open- or completed-orders answer, folding status messages into the orders.
-async fn collect_orders(
+pub(super) async fn collect_orders(
     mut sub: ibapi::subscriptions::Subscription<Orders>,
 ) -> anyhow::Result<Vec<crate::broker::BrokerOrderView>> {
     let mut orders: Vec<crate::broker::BrokerOrderView> = Vec::new();
