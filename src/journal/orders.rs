@@ -390,7 +390,8 @@ pub async fn locate(
 ) -> Result<Option<Uuid>, JournalError> {
     let by_ids: Option<Uuid> = sqlx::query_scalar(
         "select id from orders where (broker_client_id = $1 and broker_order_id = $2 and $2 <> 0) \
-         or (perm_id = $3 and $3 <> 0) order by external limit 1",
+         or (perm_id = $3 and $3 <> 0) \
+         order by (broker_client_id = $1 and broker_order_id = $2) desc, external limit 1",
     )
     .bind(client_id)
     .bind(broker_order_id)

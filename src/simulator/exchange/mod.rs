@@ -169,10 +169,14 @@ impl Exchange {
             }
             book
         });
+        // Permanent ids and execution ids are unique across the account's life at IB. A fresh
+        // simulator starts them at the clock's millisecond, so a journal that outlives a
+        // simulator (the embedded one restarts with Binder) never sees an id twice.
+        let epoch_ms = clock.now().timestamp_millis().max(1);
         let book = book.unwrap_or_else(|| Persisted {
             next_order_id: 1,
-            next_perm_id: 1_000_000_001,
-            next_exec: 1,
+            next_perm_id: epoch_ms,
+            next_exec: u64::try_from(epoch_ms).unwrap_or(1),
             account: Account::new(settings.cash),
             ..Persisted::default()
         });
@@ -1218,7 +1222,7 @@ impl Exchange {
         }
         let execution = Execution {
             exec_id: format!(
-                "{:08x}.{:08x}.01.01",
+                "{:08x}.{:012x}.01.01",
                 self.settings.seed as u32, exec_number
             ),
             order_id: order.order_id,
