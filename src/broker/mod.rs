@@ -164,6 +164,15 @@ pub struct Snapshot {
     pub account_values: Vec<AccountValue>,
 }
 
+/// Executions the gateway reported, with their commission reports.
+#[derive(Debug, Clone, Default)]
+pub struct Executions {
+    /// The executions.
+    pub fills: Vec<BrokerFill>,
+    /// Their commissions (may arrive for only some).
+    pub commissions: Vec<Commission>,
+}
+
 /// A commission report for one execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Commission {
@@ -270,7 +279,7 @@ pub trait Broker: Send + Sync + 'static {
     /// Open orders of every client (IB's all-open-orders).
     fn open_orders(&self) -> BoxFuture<'_, Result<Vec<BrokerOrderView>, BrokerError>>;
     /// Executions the gateway still knows (today's), with their commissions.
-    fn executions(&self) -> BoxFuture<'_, Result<(Vec<BrokerFill>, Vec<Commission>), BrokerError>>;
+    fn executions(&self) -> BoxFuture<'_, Result<Executions, BrokerError>>;
     /// Positions.
     fn positions(&self) -> BoxFuture<'_, Result<Vec<BrokerPosition>, BrokerError>>;
     /// The gateway's clock.

@@ -32,37 +32,38 @@ pub async fn record_positions(
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct PositionRow {
+    taken_at: DateTime<Utc>,
+    account: String,
+    symbol: String,
+    con_id: Option<i64>,
+    qty: rust_decimal::Decimal,
+    avg_cost: rust_decimal::Decimal,
+}
+
 /// The positions of the latest snapshot, and when it was taken.
 pub async fn latest_positions(
     pool: &PgPool,
 ) -> Result<Option<(DateTime<Utc>, Vec<BrokerPosition>)>, JournalError> {
-    let rows: Vec<(
-        DateTime<Utc>,
-        String,
-        String,
-        Option<i64>,
-        rust_decimal::Decimal,
-        rust_decimal::Decimal,
-    )> = sqlx::query_as(
+    let rows: Vec<PositionRow> = sqlx::query_as(
         "select taken_at, account, symbol, con_id, qty, avg_cost from position_snapshots \
          where taken_at = (select max(taken_at) from position_snapshots) order by symbol",
     )
     .fetch_all(pool)
     .await?;
-    let Some(taken) = rows.first().map(|r| r.0) else {
+    let Some(taken) = rows.first().map(|r| r.taken_at) else {
         return Ok(None);
     };
     let positions = rows
         .into_iter()
-        .map(
-            |(_, account, symbol, con_id, qty, avg_cost)| BrokerPosition {
-                account,
-                symbol,
-                con_id: con_id.unwrap_or_default(),
-                qty,
-                avg_cost,
-            },
-        )
+        .map(|r| BrokerPosition {
+            account: r.account,
+            symbol: r.symbol,
+            con_id: r.con_id.unwrap_or_default(),
+            qty: r.qty,
+            avg_cost: r.avg_cost,
+        })
         .collect();
     Ok(Some((taken, positions)))
 }

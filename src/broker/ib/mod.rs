@@ -207,9 +207,7 @@ impl Broker for IbBroker {
         })
     }
 
-    fn executions(
-        &self,
-    ) -> BoxFuture<'_, Result<(Vec<super::BrokerFill>, Vec<super::Commission>), BrokerError>> {
+    fn executions(&self) -> BoxFuture<'_, Result<super::Executions, BrokerError>> {
         Box::pin(async move {
             self.call(|client| async move {
                 let mut sub = client
@@ -227,7 +225,7 @@ impl Broker for IbBroker {
                         SubscriptionItem::Notice(_) => {}
                     }
                 }
-                Ok((fills, commissions))
+                Ok(super::Executions { fills, commissions })
             })
             .await
         })

@@ -352,7 +352,7 @@ async fn pump_notices(
 /// Collects everything the desk needs to reconcile.
 async fn gather(broker: &IbBroker, client: &ibapi::Client) -> anyhow::Result<Snapshot> {
     use crate::broker::Broker;
-    let (fills, commissions) = broker.executions().await?;
+    let crate::broker::Executions { fills, commissions } = broker.executions().await?;
     Ok(Snapshot {
         next_valid_id: client.next_valid_order_id().await?,
         accounts: client.managed_accounts().await?,
