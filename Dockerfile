@@ -38,7 +38,11 @@ RUN --mount=type=cache,id=binder-cargo-registry,target=/usr/local/cargo/registry
     --mount=type=cache,id=binder-cargo-git,target=/usr/local/cargo/git \
     --mount=type=cache,id=binder-target,target=/src/target \
     cargo leptos build --release \
- && mkdir -p /out \
+ && mkdir -p /out target/site/docs \
+ && cp end2end/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+       end2end/node_modules/swagger-ui-dist/swagger-ui.css \
+       end2end/node_modules/swagger-ui-dist/favicon-32x32.png \
+       end2end/node_modules/swagger-ui-dist/LICENSE target/site/docs/ \
  && cp target/release/binder /out/binder \
  && cp -r target/site /out/site
 

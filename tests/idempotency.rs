@@ -268,9 +268,19 @@ async fn two_callers_with_the_same_key_do_not_collide() {
 #[tokio::test]
 async fn a_key_whose_attempt_was_cut_off_is_free_again_after_the_time_limit() {
     let sim = Sim::start().await;
-    // A 1 s request time limit and a 3 s acknowledgement: the first attempt is cut off.
-    let rig = ready_with(&sim, &["--request-timeout-secs", "1"]).await;
-    sim.post("/delay", json!({"ms": 3000})).await;
+    // A 5 s request time limit (logins hash passwords in debug builds under load) and an
+    // acknowledgement that takes longer than that: the first attempt is cut off.
+    let rig = ready_with(
+        &sim,
+        &[
+            "--request-timeout-secs",
+            "5",
+            "--order-ack-timeout-ms",
+            "30000",
+        ],
+    )
+    .await;
+    sim.post("/delay", json!({"ms": 9000})).await;
     let body = json!({"symbol": "AAPL", "side": "buy", "qty": "1", "type": "market",
                       "client_order_id": "cut-off-1"});
     let res = post_order(&rig, &rig.trader, "cut-1", &body).await;
@@ -281,7 +291,7 @@ async fn a_key_whose_attempt_was_cut_off_is_free_again_after_the_time_limit() {
     auth_common::expect_error(res, 409, "IDEMPOTENCY_KEY_IN_FLIGHT").await;
     // ...then abandoned: the retry runs. The client order id, journaled by the first attempt,
     // keeps the order from being placed twice.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    tokio::time::sleep(Duration::from_millis(7500)).await;
     sim.post("/delay", json!({"ms": 0})).await;
     let res = post_order(&rig, &rig.trader, "cut-1", &body).await;
     assert!(!replayed(&res));

@@ -20,7 +20,7 @@ use utoipa::openapi::{
 };
 
 use super::error::Envelope;
-use super::{audit, auth, events, health, idempotency, tokens, users};
+use super::{audit, auth, events, health, idempotency, orders, tokens, users};
 use crate::auth::Access;
 use crate::auth::routes::{RouteSpec, Routes};
 use crate::state::AppState;
@@ -60,6 +60,23 @@ pub const BEARER: &str = "bearer";
         super::quotes::snapshot,
         super::quotes::stream,
         events::events,
+        orders::place,
+        orders::list,
+        orders::cancel_all,
+        orders::get_one,
+        orders::modify,
+        orders::cancel,
+        orders::by_client_id,
+        orders::fills,
+        orders::positions,
+        orders::position,
+        orders::close_position,
+        orders::accounts,
+        orders::account_summary,
+        orders::pnl,
+        orders::bars,
+        orders::contracts,
+        orders::clock,
         openapi_json,
         docs_page,
     ),

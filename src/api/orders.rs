@@ -48,6 +48,15 @@ pub fn routes() -> Routes {
         .get("/api/v1/clock", VIEWER, clock)
 }
 
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = app::domain::order::OrderRequestInput,
+    responses(
+        (status = 201, description = "Journaled and acknowledged by the broker", body = app::domain::order::OrderView),
+        (status = 202, description = "Journaled; the broker's acknowledgement is late (status `pending_new`)", body = app::domain::order::OrderView),
+        (status = 409, description = "`DUPLICATE_CLIENT_ORDER_ID`: `details.existing_order_id` has it", body = super::error::Envelope),
+        (status = 422, description = "`INVALID_ORDER`: `details.fields` lists each field and why; or `ORDER_REJECTED`: the broker refused it", body = super::error::Envelope),
+        (status = 429, description = "`PACING_LIMIT`: IB's message rate limit", body = super::error::Envelope),
+        (status = 503, description = "`BROKER_NOT_READY` or `MAINTENANCE_WINDOW` (`Retry-After`)", body = super::error::Envelope),
+    ))]
 /// POST: 201 with the acknowledged order, 202 when the acknowledgement is late, 422
 /// `ORDER_REJECTED` when the broker refused it (the order stays in the journal).
 async fn place(
@@ -74,7 +83,8 @@ fn placed(outcome: Placed) -> Result<Response, AppError> {
 }
 
 /// Filters of `GET /orders`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// `open`, `closed` or `all` (default `all`).
     status: Option<String>,
@@ -120,6 +130,12 @@ fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, uuid::Uuid), AppError> {
     parsed.ok_or_else(|| bad("cursor", "is not a cursor this server issued"))
 }
 
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(ListQuery),
+    responses(
+        (status = 200, description = "Orders, newest first; `x-next-cursor` names the next page", body = Vec<app::domain::order::OrderView>,
+            headers(("x-next-cursor" = String, description = "Pass as `cursor` for the next page"))),
+        (status = 400, description = "`BAD_REQUEST`: `details.field` names the bad filter", body = super::error::Envelope),
+    ))]
 /// GET: newest first; when more pages exist, `x-next-cursor` names the next one.
 async fn list(
     State(state): State<AppState>,
@@ -159,6 +175,9 @@ async fn list(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Binder's order id")),
+    responses((status = 200, description = "The order", body = app::domain::order::OrderView), (status = 404, description = "`ORDER_NOT_FOUND`", body = super::error::Envelope)))]
 async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -166,6 +185,14 @@ async fn get_one(
     Ok(Json(state.desk.order(&id).await?).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Binder's order id")),
+    responses(
+        (status = 202, description = "Cancel requested: the order in `pending_cancel`; the broker confirms later", body = app::domain::order::OrderView),
+        (status = 404, description = "`ORDER_NOT_FOUND`", body = super::error::Envelope),
+        (status = 409, description = "`ORDER_NOT_CANCELABLE`: it is already done", body = super::error::Envelope),
+        (status = 503, description = "`BROKER_NOT_READY`", body = super::error::Envelope),
+    ))]
 /// DELETE: 202 with the order in `pending_cancel` (the broker confirms asynchronously).
 async fn cancel(
     State(state): State<AppState>,
@@ -175,6 +202,8 @@ async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(order)).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/orders", tag = "orders",
+    responses((status = 200, description = "One outcome per open order", body = Vec<app::domain::order::CancelOutcomeView>)))]
 /// DELETE all: 207-style body with one outcome per open order.
 async fn cancel_all(State(state): State<AppState>) -> Result<Response, AppError> {
     let outcomes = state.desk.cancel_all().await?;
@@ -182,12 +211,15 @@ async fn cancel_all(State(state): State<AppState>) -> Result<Response, AppError>
 }
 
 /// Filters of `GET /fills`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FillQuery {
     order_id: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/fills", tag = "orders", params(FillQuery),
+    responses((status = 200, description = "Executions, newest first", body = Vec<app::domain::position::FillView>)))]
 async fn fills(
     State(state): State<AppState>,
     Query(q): Query<FillQuery>,
@@ -208,6 +240,10 @@ fn position_json(p: &crate::broker::BrokerPosition) -> serde_json::Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/positions", tag = "orders",
+    responses((status = 200, description = "Positions: account, symbol, con_id, qty, side (long/short), avg_cost, cost_basis. When the broker cannot answer, the last snapshot", body = Vec<serde_json::Value>,
+            headers(("x-positions-as-of" = String, description = "Present when the answer is the last snapshot: its time (RFC 3339)"))),
+        (status = 503, description = "`BROKER_NOT_READY`", body = super::error::Envelope)))]
 /// Live positions; when the broker cannot answer, the last recorded snapshot, marked with an
 /// `x-positions-as-of` header so a client never mistakes it for live data.
 async fn positions(State(state): State<AppState>) -> Result<Response, AppError> {
@@ -235,6 +271,9 @@ async fn positions(State(state): State<AppState>) -> Result<Response, AppError> 
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/positions/{symbol}", tag = "orders",
+    params(("symbol" = String, Path, description = "Ticker symbol")),
+    responses((status = 200, description = "The position (fields as in the list)", body = serde_json::Value), (status = 404, description = "`POSITION_NOT_FOUND`", body = super::error::Envelope)))]
 async fn position(
     State(state): State<AppState>,
     Path(symbol): Path<String>,
@@ -242,6 +281,15 @@ async fn position(
     Ok(Json(position_json(&state.desk.position(&symbol).await?)).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/positions/{symbol}", tag = "orders",
+    params(("symbol" = String, Path, description = "Ticker symbol")),
+    responses(
+        (status = 201, description = "The closing market order, acknowledged", body = app::domain::order::OrderView),
+        (status = 202, description = "The closing market order, acknowledgement late", body = app::domain::order::OrderView),
+        (status = 404, description = "`POSITION_NOT_FOUND`", body = super::error::Envelope),
+        (status = 422, description = "`ORDER_REJECTED`", body = super::error::Envelope),
+        (status = 503, description = "`BROKER_NOT_READY` or `MAINTENANCE_WINDOW`", body = super::error::Envelope),
+    ))]
 /// DELETE: closes the position at market; answers like POST /orders with the closing order.
 async fn close_position(
     State(state): State<AppState>,
@@ -250,6 +298,16 @@ async fn close_position(
     placed(state.desk.close_position(&symbol).await?)
 }
 
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Binder's order id")),
+    request_body(content = serde_json::Value, description = "Any of `qty`, `limit_price`, `stop_price`, `trail_amount`, `trail_percent` (decimal strings) and `time_in_force`"),
+    responses(
+        (status = 200, description = "The order, modified at the broker (same broker order)", body = app::domain::order::OrderView),
+        (status = 404, description = "`ORDER_NOT_FOUND`", body = super::error::Envelope),
+        (status = 409, description = "`ORDER_NOT_MODIFIABLE`: its state does not allow it (`details.status`)", body = super::error::Envelope),
+        (status = 422, description = "`INVALID_ORDER`: `details.fields` lists each field and why", body = super::error::Envelope),
+        (status = 503, description = "`BROKER_NOT_READY`", body = super::error::Envelope),
+    ))]
 /// PATCH: new quantity, prices or time in force for a working order (same broker order).
 async fn modify(
     State(state): State<AppState>,
@@ -259,11 +317,15 @@ async fn modify(
     Ok(Json(state.desk.modify_order(&id, &patch).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AccountQuery {
     account: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/orders/by-client-id/{client_order_id}", tag = "orders",
+    params(("client_order_id" = String, Path, description = "The caller's id"), AccountQuery),
+    responses((status = 200, description = "The order", body = app::domain::order::OrderView), (status = 404, description = "`ORDER_NOT_FOUND`", body = super::error::Envelope)))]
 async fn by_client_id(
     State(state): State<AppState>,
     Path(client_order_id): Path<String>,
@@ -278,6 +340,8 @@ async fn by_client_id(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "orders",
+    responses((status = 200, description = "The accounts the gateway session manages, each as an object with its id", body = Vec<serde_json::Value>)))]
 async fn accounts(State(state): State<AppState>) -> Json<serde_json::Value> {
     let accounts: Vec<_> = state
         .desk
@@ -288,6 +352,9 @@ async fn accounts(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!(accounts))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/summary", tag = "orders",
+    params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "Balances and margin", body = app::domain::account::AccountSummary), (status = 404, description = "`ACCOUNT_NOT_FOUND`", body = super::error::Envelope)))]
 async fn account_summary(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -295,11 +362,15 @@ async fn account_summary(
     Ok(Json(state.desk.account_summary(&id).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/pnl", tag = "orders",
+    params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "Daily, unrealized and realized PnL", body = app::domain::account::Pnl), (status = 404, description = "`ACCOUNT_NOT_FOUND`", body = super::error::Envelope)))]
 async fn pnl(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(Json(state.desk.pnl(&id).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BarsQuery {
     /// `1 min`, `5 mins`, `1 hour`, `1 day`, … (default `1 day`).
     size: Option<String>,
@@ -307,6 +378,10 @@ struct BarsQuery {
     duration: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/bars/{symbol}", tag = "quotes",
+    params(("symbol" = String, Path, description = "Ticker symbol"), BarsQuery),
+    responses((status = 200, description = "Historical bars, oldest first", body = Vec<app::domain::account::Bar>),
+        (status = 429, description = "`HISTORICAL_PACING`: IB's historical data pacing rules", body = super::error::Envelope)))]
 async fn bars(
     State(state): State<AppState>,
     Path(symbol): Path<String>,
@@ -317,11 +392,15 @@ async fn bars(
     Ok(Json(state.desk.bars(&symbol, &size, &duration).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ContractQuery {
     query: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "quotes", params(ContractQuery),
+    responses((status = 200, description = "Matching contracts", body = Vec<app::domain::account::ContractInfo>),
+        (status = 400, description = "`BAD_REQUEST`: `query` is required", body = super::error::Envelope)))]
 async fn contracts(
     State(state): State<AppState>,
     Query(q): Query<ContractQuery>,
@@ -332,6 +411,9 @@ async fn contracts(
     Ok(Json(state.desk.contracts(&query).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/clock", tag = "orders",
+    responses((status = 200, description = "Broker time, the maintenance window and the broker link's state", body = serde_json::Value),
+        (status = 503, description = "`BROKER_NOT_READY`", body = super::error::Envelope)))]
 /// Broker time, and whether new orders are refused for the maintenance window.
 async fn clock(State(state): State<AppState>) -> Result<Response, AppError> {
     let broker_time = state.desk.broker_time().await?;
