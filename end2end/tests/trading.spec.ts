@@ -206,3 +206,27 @@ test('a viewer sees the blotter but no ticket, and the server refuses their orde
   expect(res.status()).toBe(403);
   expect((await res.json()).error_code).toBe('FORBIDDEN');
 });
+
+test('the blotter shows an order placed elsewhere as soon as the server pushes it', async ({ page, playwright, baseURL }) => {
+  const problems = watchForErrors(page);
+  await signIn(page);
+  await openTicket(page);
+  await expect(page.getByTestId('blotter')).toBeVisible();
+
+  // A bot places an order through the REST API with a bearer token: no cookie, no page action.
+  const api = await playwright.request.newContext({ baseURL });
+  const login = await api.post('/api/v1/auth/login', { data: { username: 'admin', password: process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password' } });
+  expect(login.status()).toBe(200);
+  const token = (await login.json()).access_token as string;
+  const placed = await api.post('/api/v1/orders', {
+    headers: { authorization: `Bearer ${token}` },
+    data: { symbol: 'GLD', side: 'buy', qty: '2', type: 'limit', limit_price: '1', client_order_id: `push-${Date.now()}` },
+  });
+  expect(placed.status()).toBe(201);
+  const id = (await placed.json()).id as string;
+
+  // The page polls only every 15 s; the event stream must bring the order well before that.
+  await expect(page.locator(`[data-testid=order-row][data-order-id="${id}"]`)).toBeVisible({ timeout: 5_000 });
+  await api.dispose();
+  expect(problems).toEqual([]);
+});

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::format::{clock, dec, filled, money, prices, status, status_tone};
-use super::live::{REFRESH, every};
+use super::live::{FALLBACK_REFRESH, REFRESH, every, journal_events};
 use crate::access::Role;
 use crate::domain::failure::Failure;
 use crate::domain::order::{FieldError, OrderStatus, OrderType, OrderView, Side, TimeInForce};
@@ -28,9 +28,18 @@ fn trader_signal() -> Signal<bool> {
 /// The order entry page.
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    let tick = every(REFRESH);
-    // Bumped after the page's own actions, so the blotter shows their effect at once.
+    let tick = every(FALLBACK_REFRESH);
+    // Bumped after the page's own actions and on every order or fill event the server pushes,
+    // so the blotter shows changes at once.
     let bump = RwSignal::new(0_u64);
+    let pushed = journal_events();
+    Effect::new(move |_| {
+        if pushed.get() > 0 {
+            bump.update(|b| *b += 1);
+        }
+    });
+    // The ticket's quote keeps its own, faster clock.
+    let quote_tick = every(REFRESH);
     let can_trade = trader_signal();
     view! {
         <h1>"Orders"</h1>
@@ -40,7 +49,7 @@ pub fn OrdersPage() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || {
                         if can_trade.get() {
-                            view! { <Ticket tick bump /> }.into_any()
+                            view! { <Ticket tick=quote_tick bump /> }.into_any()
                         } else {
                             view! {
                                 <p class="muted" data-testid="ticket-readonly">
