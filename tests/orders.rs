@@ -69,6 +69,10 @@ async fn a_market_order_fills_and_shows_in_orders_fills_and_positions() {
         "{filled}"
     );
     assert!(filled["perm_id"].is_i64());
+    assert!(
+        filled["con_id"].as_i64().is_some_and(|c| c > 0),
+        "the broker's contract id is learned: {filled}"
+    );
 
     let by_client_id = rig.get("/api/v1/orders?status=closed&symbol=nvda").await;
     assert_eq!(

@@ -160,6 +160,9 @@ impl Desk {
                 return Ok(id);
             }
         };
+        if view.con_id != 0 {
+            orders::learn_con_id(&self.db, id, view.con_id).await?;
+        }
         // A completed order reports no fill quantity; filled means all of it.
         let filled = (view.status == OrderStatus::Filled).then_some(view.qty);
         let update = StatusUpdate {

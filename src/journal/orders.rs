@@ -840,3 +840,13 @@ pub async fn grouping(
     .await?;
     Ok(row.unwrap_or_default())
 }
+
+/// Records the contract id the broker resolved for an order that named only a symbol.
+pub async fn learn_con_id(pool: &PgPool, id: Uuid, con_id: i64) -> Result<(), JournalError> {
+    sqlx::query("update orders set con_id = $2 where id = $1 and con_id is null")
+        .bind(id)
+        .bind(con_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
