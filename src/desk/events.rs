@@ -123,7 +123,8 @@ impl Desk {
         }
     }
 
-    async fn apply(&self, id: Uuid, update: &StatusUpdate) -> Result<(), JournalError> {
+    /// Applies a status through the state machine and tells listeners when it changed.
+    pub(super) async fn apply(&self, id: Uuid, update: &StatusUpdate) -> Result<(), JournalError> {
         match orders::apply_status(&self.db, id, update).await? {
             Applied::Changed { order, seq } => {
                 tracing::info!(order_id = %order.id, status = order.status.as_str(), seq, "order state");

@@ -8,7 +8,7 @@ use app::domain::order::{
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{Change, Desk, DeskError};
+use super::{Desk, DeskError};
 use crate::broker::{BrokerError, BrokerOrder, BrokerPosition, PacingError};
 use crate::journal::{self, JournalError, orders::NewOrder, orders::StatusUpdate};
 use crate::metrics;
@@ -203,14 +203,8 @@ impl Desk {
                 perm_id: None,
                 reason: Some(format!("not sent to the broker: {code}")),
             };
-            match journal::orders::apply_status(&self.db, id, &update).await {
-                Ok(journal::orders::Applied::Changed { order, seq }) => {
-                    self.notify(Change::Order { seq, order });
-                }
-                Ok(_) => {}
-                Err(journal_err) => {
-                    tracing::error!(error = %journal_err, "cannot record an unsent order")
-                }
+            if let Err(journal_err) = self.apply(id, &update).await {
+                tracing::error!(error = %journal_err, "cannot record an unsent order");
             }
         } else {
             tracing::warn!(order_id = %id, error = %err, "sending the order failed; reconciliation will resolve it");
@@ -310,7 +304,7 @@ impl Desk {
             perm_id: None,
             reason: None,
         };
-        self.apply_and_notify(uuid, &pending).await?;
+        self.apply(uuid, &pending).await?;
         if let Err(err) = self.broker.cancel(order.broker_order_id).await {
             // The request never reached the broker: the order is working as before.
             let back = StatusUpdate {
@@ -320,19 +314,10 @@ impl Desk {
                 perm_id: None,
                 reason: None,
             };
-            self.apply_and_notify(uuid, &back).await?;
+            self.apply(uuid, &back).await?;
             return Err(err.into());
         }
         self.order(id).await
-    }
-
-    async fn apply_and_notify(&self, id: Uuid, update: &StatusUpdate) -> Result<(), DeskError> {
-        if let journal::orders::Applied::Changed { order, seq } =
-            journal::orders::apply_status(&self.db, id, update).await?
-        {
-            self.notify(Change::Order { seq, order });
-        }
-        Ok(())
     }
 
     /// Cancels every open order, reporting per order.
